@@ -1,0 +1,44 @@
+# Ponte — two commands: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask
+PORT   ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test setup translations extract-messages bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Compiled catalogues are built, not committed.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+
+setup: $(VENV)/.installed translations
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed demo
+	@echo
+	@echo "Ponte is starting on http://127.0.0.1:$(PORT) (web server + scheduler). Stop with Ctrl-C."
+	@echo
+	@trap 'kill $$SCHED 2>/dev/null; wait $$SCHED 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) scheduler run & SCHED=$$!; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
+
+test: setup
+	$(BIN)/python -m pytest tests -p no:cacheprovider --cov=app --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+# For translators: refresh the .pot and merge it into it/ and zh/.
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel update -q -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+bench: setup
+	$(BIN)/python bench/enrol_rush.py
+
+clean:
+	rm -rf $(VENV) .coverage

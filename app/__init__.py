@@ -1,0 +1,130 @@
+"""Ponte — the application factory reads like a table of contents."""
+from __future__ import annotations
+
+import logging
+import os
+
+import sqlalchemy as sa
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from config import Config, config_from_env
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    config_class = config_class or config_from_env()
+    instance_path = os.environ.get("PONTE_INSTANCE_DIR")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=False)
+    app.config.from_object(config_class)
+    config_class.init_app(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    configure_logging(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401 - every table known to SQLAlchemy and Alembic
+    from app.accounts.sessions import load_user
+    from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from app.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+
+    with app.app_context():
+        _configure_sqlite(db.engine)
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # noqa: ANN001
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
+    from app.catalogue.views import bp as catalogue_bp
+    from app.core.views import bp as core_bp
+    from app.participant.views import bp as participant_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp, url_prefix="/auth")
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(participant_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.core.errorpages import register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):  # noqa: ANN001
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if current_user.is_authenticated and "Cache-Control" not in headers:
+            headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.core import templating
+
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.accounts.commands import users_cli
+    from app.admin.demo import seed_cli
+    from app.jobs.commands import scheduler_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(scheduler_cli)
+
+
+def configure_logging(app: Flask) -> None:
+    level = logging.DEBUG if app.debug else logging.INFO
+    if not app.testing:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.logger.setLevel(level)

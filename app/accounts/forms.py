@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from app.accounts.models import OrganisationType
+from app.core.forms import (
+    LANGUAGE_CHOICES,
+    CountryField,
+    TimezoneField,
+    country_choices,
+    latin_script,
+    no_control_chars,
+    strip,
+    timezone_choices,
+)
+
+ORGANISATION_TYPE_LABELS = {
+    OrganisationType.SME: _l("Small or medium enterprise"),
+    OrganisationType.LARGE_COMPANY: _l("Large company"),
+    OrganisationType.PUBLIC_ADMINISTRATION: _l("Public administration"),
+    OrganisationType.UNIVERSITY: _l("University or research"),
+    OrganisationType.NGO: _l("NGO"),
+    OrganisationType.OTHER: _l("Other"),
+}
+
+
+def _password_field(label):  # noqa: ANN001
+    return PasswordField(label, validators=[DataRequired(), Length(min=10, max=200)])
+
+
+class _ProfileFields:
+    full_name = StringField(
+        _l("Full name (Latin letters)"),
+        filters=[strip],
+        validators=[DataRequired(), Length(max=120), latin_script],
+        description=_l("As it should appear on certificates, e.g. Wang Wei or Giulia Rossi."),
+    )
+    native_name = StringField(
+        _l("Name in native script (optional)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=120), no_control_chars],
+        description=_l("For example 王伟."),
+    )
+    organisation = StringField(
+        _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=200), no_control_chars]
+    )
+    organisation_type = SelectField(
+        _l("Type of organisation"),
+        choices=[("", _l("— choose —"))] + [(k.value, v) for k, v in ORGANISATION_TYPE_LABELS.items()],
+        validators=[Optional()],
+    )
+    country = CountryField(_l("Country"), validators=[Optional()])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[DataRequired()])
+    timezone = TimezoneField(_l("Time zone"), validators=[DataRequired()])
+
+    def fill_choices(self) -> None:
+        self.country.choices = country_choices()
+        self.timezone.choices = timezone_choices()
+
+
+class RegisterForm(_ProfileFields, FlaskForm):
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254), Email()])
+    password = _password_field(_l("Password (at least 10 characters)"))
+    confirm = PasswordField(
+        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]
+    )
+    privacy_consent = BooleanField(
+        _l("I agree that Ponte keeps my data to run the programmes I take part in."),
+        validators=[DataRequired(message=_l("Please accept the privacy notice to create an account."))],
+    )
+    submit = SubmitField(_l("Create account"))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Log in"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254), Email()])
+    submit = SubmitField(_l("Send me a reset link"))
+
+
+class ResetForm(FlaskForm):
+    password = _password_field(_l("New password (at least 10 characters)"))
+    confirm = PasswordField(
+        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]
+    )
+    submit = SubmitField(_l("Set new password"))
+
+
+class ProfileForm(_ProfileFields, FlaskForm):
+    submit = SubmitField(_l("Save profile"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    password = _password_field(_l("New password (at least 10 characters)"))
+    confirm = PasswordField(
+        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]
+    )
+    submit = SubmitField(_l("Change password"))
+
+
+class LogoutEverywhereForm(FlaskForm):
+    submit = SubmitField(_l("Log out on every other device"))
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(choices=LANGUAGE_CHOICES)

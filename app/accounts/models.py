@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import secrets
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from app.core.types import UTCDateTime, enum_column, utcnow
+from app.extensions import db
+
+
+class Role(enum.Enum):
+    PARTICIPANT = "participant"
+    INSTRUCTOR = "instructor"
+    ADMIN = "admin"
+
+
+class OrganisationType(enum.Enum):
+    SME = "sme"
+    LARGE_COMPANY = "large_company"
+    PUBLIC_ADMINISTRATION = "public_administration"
+    UNIVERSITY = "university"
+    NGO = "ngo"
+    OTHER = "other"
+
+
+def _calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("locale IN ('en', 'it', 'zh')", name="locale_known"),
+        sa.CheckConstraint("session_version >= 1", name="session_version_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    full_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    native_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    organisation: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    organisation_type: so.Mapped[OrganisationType | None] = so.mapped_column(
+        enum_column(OrganisationType, "organisation_type")
+    )
+    country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="en")
+    timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Europe/Rome")
+    role: so.Mapped[Role] = so.mapped_column(enum_column(Role, "user_role"), default=Role.PARTICIPANT, index=True)
+    is_active_account: so.Mapped[bool] = so.mapped_column(default=True)
+    session_version: so.Mapped[int] = so.mapped_column(default=1)
+    calendar_token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, default=_calendar_token)
+    privacy_consent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_active_account
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role in (Role.INSTRUCTOR, Role.ADMIN)
+
+    @property
+    def display_name(self) -> str:
+        if self.native_name:
+            return f"{self.full_name} ({self.native_name})"
+        return self.full_name
+
+
+class LoginSession(db.Model):
+    """One signed-in device. Logging out revokes the row, so a copied cookie stops working."""
+
+    __tablename__ = "login_session"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    ip: so.Mapped[str | None] = so.mapped_column(sa.String(45))
+    user_agent: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class PasswordResetToken(db.Model):
+    """A reset link: only its SHA-256 is stored; it expires and works once."""
+
+    __tablename__ = "password_reset_token"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), index=True)
+    used_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+
+    user: so.Mapped[User] = so.relationship()

@@ -1,0 +1,180 @@
+"""Account rules: registration, authentication, password reset, profile."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.accounts.models import OrganisationType, PasswordResetToken, Role, User
+from app.accounts.passwords import burn_verify_time, hash_password, needs_rehash, verify_password
+from app.audit.services import record
+from app.core.errors import DomainError
+from app.core.timezones import is_valid_zone
+from app.core.types import utcnow
+from app.extensions import db
+from app.notifications.services import queue_email
+
+
+class AccountError(DomainError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+@dataclass
+class Registration:
+    email: str
+    password: str
+    full_name: str
+    native_name: str | None = None
+    organisation: str | None = None
+    organisation_type: OrganisationType | None = None
+    country: str | None = None
+    locale: str = "en"
+    timezone: str = "Europe/Rome"
+    privacy_consent: bool = False
+
+
+def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: User | None = None) -> User:
+    """Create an account. Raises AccountError if the email is taken or a rule fails."""
+    email = normalise_email(data.email)
+    if not data.privacy_consent:
+        raise AccountError(_("Please accept the privacy notice to create an account."), field="privacy_consent")
+    if not is_valid_zone(data.timezone):
+        raise AccountError(_("Unknown time zone."), field="timezone")
+    if data.locale not in current_app.config["LANGUAGES"]:
+        raise AccountError(_("Unknown language."), field="locale")
+    if find_user_by_email(email) is not None:
+        raise AccountError(_("An account with this email already exists. Log in or reset your password."), field="email")
+    user = User(
+        email=email,
+        password_hash=hash_password(data.password),
+        full_name=data.full_name.strip(),
+        native_name=(data.native_name or "").strip() or None,
+        organisation=(data.organisation or "").strip() or None,
+        organisation_type=data.organisation_type,
+        country=(data.country or "").upper() or None,
+        locale=data.locale,
+        timezone=data.timezone,
+        role=role,
+        privacy_consent_at=utcnow(),
+    )
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise AccountError(
+            _("An account with this email already exists. Log in or reset your password."), field="email"
+        ) from None
+    record("user.registered", user, actor=actor or user, role=role.value)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user if the password is right and the account active; None otherwise.
+
+    Unknown emails spend the same hashing time as wrong passwords.
+    """
+    user = find_user_by_email(email)
+    if user is None:
+        burn_verify_time(password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise AccountError(_("Your current password is not correct."), field="current_password")
+    user.password_hash = hash_password(new_password)
+    record("user.password_changed", user, actor=user)
+
+
+def update_profile(user: User, **fields: object) -> None:
+    allowed = {"full_name", "native_name", "organisation", "organisation_type", "country", "locale", "timezone"}
+    if "timezone" in fields and not is_valid_zone(str(fields["timezone"])):
+        raise AccountError(_("Unknown time zone."), field="timezone")
+    if "locale" in fields and fields["locale"] not in current_app.config["LANGUAGES"]:
+        raise AccountError(_("Unknown language."), field="locale")
+    changed = []
+    for name, value in fields.items():
+        if name not in allowed:
+            raise ValueError(name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        if name == "country" and value:
+            value = str(value).upper()
+        if name in ("full_name", "locale", "timezone") and not value:
+            continue
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            changed.append(name)
+    if changed:
+        record("user.profile_updated", user, actor=user, fields=changed)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the account exists. Says nothing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = secrets.token_urlsafe(32)
+    max_age = dt.timedelta(seconds=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    db.session.add(PasswordResetToken(user_id=user.id, token_hash=_token_hash(token), expires_at=utcnow() + max_age))
+    record("user.password_reset_requested", user, actor=user)
+    queue_email(user, "password_reset", token=token, minutes=int(max_age.total_seconds() // 60))
+
+
+def valid_reset_token(token: str) -> PasswordResetToken | None:
+    if not token or len(token) > 100:
+        return None
+    row = db.session.scalar(sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token)))
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link; the link then works no more."""
+    row = valid_reset_token(token)
+    if row is None:
+        raise AccountError(_("This reset link is invalid or has expired. Ask for a new one."))
+    # Conditional update: two clicks on the same link cannot both succeed.
+    used = db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if used.rowcount != 1:
+        raise AccountError(_("This reset link is invalid or has expired. Ask for a new one."))
+    user = row.user
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1  # every device signed out
+    record("user.password_reset", user, actor=user)
+    return user
+
+
+def set_role(user: User, role: Role, *, actor: User | None) -> None:
+    if user.role is not role:
+        old = user.role
+        user.role = role
+        record("user.role_changed", user, actor=actor, old=old.value, new=role.value)

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.accounts import services
+from app.accounts.forms import (
+    LanguageForm,
+    LoginForm,
+    LogoutEverywhereForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
+    ResetForm,
+    ResetRequestForm,
+)
+from app.accounts.models import OrganisationType
+from app.accounts.sessions import end_other_sessions, end_session, start_session
+from app.core.http import domain_error_to_form, safe_next
+from app.extensions import db, limiter
+from app.notifications.services import deliver_after_commit
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_email_key() -> str:
+    return "login-email:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _login_limit() -> str:
+    return current_app.config["PONTE_LOGIN_LIMIT"]
+
+
+def _failed(response) -> bool:  # noqa: ANN001
+    # Only failed attempts count: a successful login redirects.
+    return response.status_code != 302
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("participant.dashboard"))
+    form = RegisterForm()
+    form.fill_choices()
+    if request.method == "GET":
+        form.locale.data = session.get("lang") or request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+        form.timezone.data = "Europe/Rome"
+    if form.validate_on_submit():
+        data = services.Registration(
+            email=form.email.data,
+            password=form.password.data,
+            full_name=form.full_name.data,
+            native_name=form.native_name.data,
+            organisation=form.organisation.data,
+            organisation_type=OrganisationType(form.organisation_type.data) if form.organisation_type.data else None,
+            country=form.country.data,
+            locale=form.locale.data,
+            timezone=form.timezone.data,
+            privacy_consent=form.privacy_consent.data,
+        )
+        try:
+            user = services.register_user(data)
+        except services.AccountError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+        else:
+            start_session(user)
+            db.session.commit()
+            flash(_("Welcome to Ponte, %(name)s! Your account is ready.", name=user.full_name), "success")
+            return redirect(url_for("participant.dashboard"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, key_func=_login_email_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit("30 per minute", methods=["POST"], deduct_when=_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(url_for("participant.dashboard")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            start_session(user)
+            db.session.commit()
+            flash(_("You are logged in."), "success")
+            return redirect(safe_next(url_for("participant.dashboard")))
+        db.session.rollback()
+        form.password.errors = [_("Email or password is not correct.")]
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    # A POST with a CSRF token: a link on another site cannot log anyone out.
+    if current_user.is_authenticated:
+        end_session()
+        db.session.commit()
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("catalogue.home"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("5 per minute;30 per hour", methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        deliver_after_commit()
+        flash(_("If an account exists for that address, we have sent it a link to choose a new password."), "info")
+        return redirect(url_for("accounts.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset_request.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    if services.valid_reset_token(token) is None:
+        db.session.rollback()
+        flash(_("This reset link is invalid or has expired. Ask for a new one."), "danger")
+        return redirect(url_for("accounts.reset_request"))
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for("accounts.reset_request"))
+        if current_user.is_authenticated:
+            end_session()
+        db.session.commit()
+        flash(_("Your password has been changed. Log in with the new one."), "success")
+        return redirect(url_for("accounts.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset.html", form=form), status
+
+
+def _profile_page(form=None, password_form=None, status=200):  # noqa: ANN001
+    if form is None:
+        form = ProfileForm(obj=current_user, formdata=None)
+        form.organisation_type.data = current_user.organisation_type.value if current_user.organisation_type else ""
+    form.fill_choices()
+    return render_template(
+        "accounts/profile.html",
+        form=form,
+        password_form=password_form or PasswordChangeForm(prefix="pw", formdata=None),
+        everywhere_form=LogoutEverywhereForm(prefix="all", formdata=None),
+    ), status
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    if request.method == "GET":
+        return _profile_page()
+    form = ProfileForm()
+    form.fill_choices()
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                current_user,
+                full_name=form.full_name.data,
+                native_name=form.native_name.data,
+                organisation=form.organisation.data,
+                organisation_type=OrganisationType(form.organisation_type.data) if form.organisation_type.data else None,
+                country=form.country.data,
+                locale=form.locale.data,
+                timezone=form.timezone.data,
+            )
+        except services.AccountError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+        else:
+            db.session.commit()
+            session["lang"] = current_user.locale
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    return _profile_page(form=form, status=400)
+
+
+@bp.route("/password", methods=["POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+        else:
+            end_other_sessions(current_user)
+            db.session.commit()
+            flash(_("Your password has been changed; other devices have been logged out."), "success")
+            return redirect(url_for("accounts.profile"))
+    return _profile_page(password_form=form, status=400)
+
+
+@bp.route("/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    form = LogoutEverywhereForm(prefix="all")
+    if not form.validate_on_submit():
+        abort(400)
+    end_other_sessions(current_user)
+    db.session.commit()
+    flash(_("Every other device has been logged out."), "success")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session["lang"] = form.lang.data
+    if current_user.is_authenticated and current_user.locale != form.lang.data:
+        current_user.locale = form.lang.data
+        db.session.commit()
+    return redirect(safe_next(url_for("catalogue.home")))

@@ -1,0 +1,250 @@
+"""`flask seed demo`: an idempotent demo data set, dated relative to today."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.accounts.models import OrganisationType, Role, User
+from app.accounts.passwords import hash_password
+from app.catalogue.models import Course, CourseKind, CourseStatus, EnrolmentMode, Programme
+from app.core.timezones import localize
+from app.core.types import utcnow
+from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
+from app.extensions import db
+from app.schedule.models import CourseSession, SessionKind, Venue
+from app.teaching.models import Attendance, AttendanceMethod, AttendanceStatus, Cohort, CourseStaff, StaffRole
+
+DEMO_PASSWORD = "ponte-demo-2026"
+DEMO_LOGINS = (
+    ("admin@example.org", "admin"),
+    ("instructor@example.org", "instructor"),
+    ("participant@example.org", "participant"),
+)
+
+seed_cli = AppGroup("seed", help="Load demonstration data.")
+
+ITALIANS = [
+    ("Giulia Rossi", None), ("Marco Bianchi", None), ("Francesca Romano", None), ("Luca Colombo", None),
+    ("Chiara Ricci", None), ("Alessandro Marino", None), ("Sara Greco", None), ("Matteo Bruno", None),
+    ("Elena Gallo", None), ("Davide Conti", None), ("Valentina De Luca", None), ("Simone Mancini", None),
+    ("Martina Costa", None), ("Andrea Giordano", None), ("Federica Rizzo", None), ("Stefano Lombardi", None),
+    ("Alessia Moretti", None), ("Riccardo Barbieri", None), ("Silvia Fontana", None), ("Nicolò Santoro", None),
+]
+CHINESE = [
+    ("Wang Wei", "王伟"), ("Li Na", "李娜"), ("Zhang Min", "张敏"), ("Liu Yang", "刘洋"), ("Chen Jing", "陈静"),
+    ("Yang Fan", "杨帆"), ("Zhao Lei", "赵磊"), ("Huang Xiu", "黄秀"), ("Zhou Jie", "周杰"), ("Wu Ting", "吴婷"),
+    ("Xu Hao", "徐浩"), ("Sun Li", "孙丽"), ("Hu Jun", "胡军"), ("Zhu Yan", "朱艳"), ("Gao Peng", "高鹏"),
+    ("Lin Xue", "林雪"), ("He Qiang", "何强"), ("Guo Mei", "郭梅"), ("Ma Chao", None), ("Luo Yu", None),
+]
+ORGANISATIONS = [
+    ("Verde Energia S.r.l.", OrganisationType.SME), ("Comune di Roma", OrganisationType.PUBLIC_ADMINISTRATION),
+    ("Sapienza Università di Roma", OrganisationType.UNIVERSITY), ("Tongji University", OrganisationType.UNIVERSITY),
+    ("Shanghai Municipal Ecology Bureau", OrganisationType.PUBLIC_ADMINISTRATION),
+    ("Enel Group", OrganisationType.LARGE_COMPANY), ("Legambiente", OrganisationType.NGO),
+    ("SinoGreen Tech Co.", OrganisationType.SME), ("Fudan University", OrganisationType.UNIVERSITY),
+    ("Independent consultant", OrganisationType.OTHER),
+]
+
+
+def _user(email: str, name: str, native: str | None, role: Role, password_hash: str, *, locale: str, tz: str,
+          country: str, org: tuple[str, OrganisationType]) -> User:
+    user = User(
+        email=email, password_hash=password_hash, full_name=name, native_name=native, role=role,
+        locale=locale, timezone=tz, country=country, organisation=org[0], organisation_type=org[1],
+        privacy_consent_at=utcnow(),
+    )
+    db.session.add(user)
+    return user
+
+
+def load_demo(today: dt.date | None = None) -> bool:
+    """Load the demo data unless it is already there. Returns True when it loaded."""
+    if db.session.scalar(sa.select(User.id).where(User.email == "admin@example.org")):
+        return False
+    today = today or utcnow().date()
+    rng = random.Random(2026)
+    pw = hash_password(DEMO_PASSWORD)
+
+    admin = _user("admin@example.org", "Anna Ferraro", None, Role.ADMIN, pw, locale="en", tz="Europe/Rome",
+                  country="IT", org=("Ponte Foundation", OrganisationType.NGO))
+    instructor = _user("instructor@example.org", "Paolo Esposito", None, Role.INSTRUCTOR, pw, locale="it",
+                       tz="Europe/Rome", country="IT", org=ORGANISATIONS[2])
+    instructor_cn = _user("instructor.cn@example.org", "Zhang Hua", "张华", Role.INSTRUCTOR, pw, locale="zh",
+                          tz="Asia/Shanghai", country="CN", org=ORGANISATIONS[3])
+    participant = _user("participant@example.org", "Chen Xiaoling", "陈晓玲", Role.PARTICIPANT, pw, locale="en",
+                        tz="Asia/Shanghai", country="CN", org=ORGANISATIONS[4])
+    participants = [participant]
+    for i, (name, native) in enumerate(ITALIANS):
+        email = name.lower().replace(" ", ".").replace("ò", "o") + "@example.org"
+        participants.append(_user(email, name, native, Role.PARTICIPANT, pw, locale="it", tz="Europe/Rome",
+                                  country=rng.choice(["IT", "IT", "IT", "CH", "FR"]), org=ORGANISATIONS[i % 10]))
+    for i, (name, native) in enumerate(CHINESE):
+        email = name.lower().replace(" ", ".") + "@example.cn"
+        participants.append(_user(email, name, native, Role.PARTICIPANT, pw, locale=rng.choice(["zh", "zh", "en"]),
+                                  tz="Asia/Shanghai", country=rng.choice(["CN", "CN", "CN", "SG"]),
+                                  org=ORGANISATIONS[(i + 3) % 10]))
+
+    rome = Venue(name="Casa della Sostenibilità", address="Via Nazionale 194", city="Rome", country="IT",
+                 timezone="Europe/Rome", capacity=80)
+    shanghai = Venue(name="Tongji Green Campus, Building C", address="1239 Siping Road", city="Shanghai",
+                     country="CN", timezone="Asia/Shanghai", capacity=120)
+    online = Venue(name="Ponte Online Room", city="", timezone="UTC", is_online=True)
+    db.session.add_all([rome, shanghai, online])
+
+    programme = Programme(
+        slug=f"italy-china-sustainability-{today.year}",
+        title=f"Italy–China Cooperation for Sustainable Development {today.year}",
+        description="A year of schools, courses and exchanges on the green transition.",
+    )
+    db.session.add(programme)
+    db.session.flush()
+
+    def course(slug, title, kind, venue, start, days, capacity, mode=EnrolmentMode.OPEN, summary="", language="en"):
+        c = Course(
+            programme=programme, slug=slug, title=title, kind=kind, venue=venue, is_online=venue.is_online,
+            city=venue.city or None, country=venue.country, timezone=venue.timezone if not venue.is_online else "Europe/Rome",
+            starts_on=today + dt.timedelta(days=start), ends_on=today + dt.timedelta(days=start + days - 1),
+            capacity=capacity, enrolment_mode=mode, status=CourseStatus.PUBLISHED, summary=summary, language=language,
+            description=(summary + "\n\nThe programme combines lectures, hands-on workshops and visits, taught by "
+                         "experts from Italian and Chinese universities, companies and public administrations."),
+            enrolment_opens_at=utcnow() - dt.timedelta(days=60),
+            enrolment_closes_at=dt.datetime.combine(today + dt.timedelta(days=start), dt.time(0), dt.timezone.utc),
+            withdrawal_deadline=dt.datetime.combine(today + dt.timedelta(days=start - 3), dt.time(0), dt.timezone.utc),
+        )
+        db.session.add(c)
+        return c
+
+    summer = course("summer-school-rome", "Summer School on Circular Economy, Rome", CourseKind.SUMMER_SCHOOL, rome,
+                    45, 10, 30, EnrolmentMode.APPROVAL,
+                    "Ten days in Rome on circular economy policy, from EU rules to Chinese pilot cities.")
+    winter = course("winter-school-shanghai", "Winter School on Low-Carbon Cities, Shanghai", CourseKind.WINTER_SCHOOL,
+                    shanghai, -2, 7, 25, EnrolmentMode.OPEN,
+                    "A week in Shanghai on low-carbon urban planning, energy and mobility.")
+    seminar = course("seminar-green-finance", "Seminar: Green Finance for SMEs", CourseKind.SEMINAR, rome, 12, 1, 8,
+                     summary="How small and medium enterprises can access green credit in Italy and China.")
+    forum = course("forum-water-2026", "Italy–China Water Forum", CourseKind.FORUM, shanghai, -40, 2, 100,
+                   summary="Two days of exchange on integrated water management.")
+    visit = course("site-visit-hydrogen-valley", "Site visit: Hydrogen Valley", CourseKind.SITE_VISIT, rome, 20, 1, 20,
+                   summary="A day at hydrogen production and storage plants near Rome.")
+    webinar = course("train-the-trainer-gpp", "Train the Trainer: Green Public Procurement", CourseKind.WEBINAR, online,
+                     7, 3, None, summary="Three online sessions for officers who will teach green public procurement.")
+    db.session.flush()
+
+    for c, lead, other in ((summer, instructor, instructor_cn), (winter, instructor_cn, instructor),
+                           (seminar, instructor, None), (forum, instructor_cn, None), (visit, instructor, None),
+                           (webinar, instructor, instructor_cn)):
+        db.session.add(CourseStaff(course=c, user=lead, role=StaffRole.LEAD))
+        if other:
+            db.session.add(CourseStaff(course=c, user=other, role=StaffRole.INSTRUCTOR))
+
+    cohorts = {}
+    for c in (summer, winter):
+        cohorts[c.slug] = [Cohort(course=c, name="Rome cohort"), Cohort(course=c, name="Shanghai cohort")]
+        db.session.add_all(cohorts[c.slug])
+    db.session.flush()
+
+    sessions: dict[str, list[CourseSession]] = {}
+    for c in (summer, winter, seminar, forum, visit, webinar):
+        sessions[c.slug] = []
+        for day in range((c.ends_on - c.starts_on).days + 1):
+            date = c.starts_on + dt.timedelta(days=day)
+            slots = [((9, 30), (12, 30), SessionKind.LECTURE), ((14, 0), (17, 0), SessionKind.WORKSHOP)]
+            if c is webinar:
+                slots = [((15, 0), (17, 0), SessionKind.WEBINAR)]
+            if c is visit:
+                slots = [((8, 30), (17, 30), SessionKind.SITE_VISIT)]
+            for (h1, m1), (h2, m2), kind in slots:
+                start = localize(dt.datetime.combine(date, dt.time(h1, m1)), c.timezone)
+                end = localize(dt.datetime.combine(date, dt.time(h2, m2)), c.timezone)
+                s = CourseSession(
+                    course=c, title=f"{kind.value.replace('_', ' ').title()} — day {day + 1}", kind=kind,
+                    starts_at=start, ends_at=end, venue=c.venue,
+                    join_url="https://meet.example.org/ponte-gpp" if c.is_online else None,
+                    is_mandatory=(day == 0 and kind is SessionKind.LECTURE),
+                    capacity=20 if c is visit else None,
+                )
+                s.instructors.append(instructor if c.timezone == "Europe/Rome" else instructor_cn)
+                db.session.add(s)
+                sessions[c.slug].append(s)
+    db.session.flush()
+
+    def enrol(c: Course, user: User, status: EnrolmentStatus, minutes_ago: int = 0) -> Enrolment:
+        e = Enrolment(course=c, user=user, status=status, motivation="I work on these topics every day.")
+        if status is EnrolmentStatus.WAITLISTED:
+            e.waitlisted_at = utcnow() - dt.timedelta(minutes=minutes_ago)
+        if status in HOLDS_PLACE:
+            c.seats_taken += 1
+        db.session.add(e)
+        return e
+
+    pool = participants[1:]
+    rng.shuffle(pool)
+    # Winter School (running): 20 accepted in two cohorts, attendance for the days already held.
+    winter_enrolments = [enrol(winter, participant, EnrolmentStatus.ACCEPTED)]
+    winter_enrolments += [enrol(winter, u, EnrolmentStatus.ACCEPTED) for u in pool[:19]]
+    for i, e in enumerate(winter_enrolments):
+        e.cohort_id = cohorts["winter-school-shanghai"][i % 2].id
+    # Summer School (approval mode): applications in every state.
+    for i, u in enumerate(pool[19:31]):
+        status = [EnrolmentStatus.PENDING, EnrolmentStatus.ACCEPTED, EnrolmentStatus.REJECTED][i % 3]
+        e = enrol(summer, u, status)
+        if status is EnrolmentStatus.REJECTED:
+            e.decision_reason = "The school is aimed at public-administration officers this year."
+    enrol(summer, participant, EnrolmentStatus.PENDING)
+    # Seminar: full, with a waiting list.
+    for u in pool[:8]:
+        enrol(seminar, u, EnrolmentStatus.ACCEPTED)
+    for i, u in enumerate(pool[8:11]):
+        enrol(seminar, u, EnrolmentStatus.WAITLISTED, minutes_ago=300 - i * 60)
+    enrol(seminar, pool[11], EnrolmentStatus.WITHDRAWN)
+    # Forum (finished): completed and not completed.
+    forum_enrolments = [enrol(forum, u, EnrolmentStatus.COMPLETED if i % 5 else EnrolmentStatus.NOT_COMPLETED)
+                        for i, u in enumerate(pool[15:35])]
+    forum_enrolments.append(enrol(forum, participant, EnrolmentStatus.COMPLETED))
+    for e in forum_enrolments:
+        e.completion_passed = e.status is EnrolmentStatus.COMPLETED
+        e.completion_recorded_at = utcnow() - dt.timedelta(days=37)
+    # Site visit and webinar: a few accepted.
+    for u in pool[20:26]:
+        enrol(visit, u, EnrolmentStatus.ACCEPTED)
+    for u in pool[25:37]:
+        enrol(webinar, u, EnrolmentStatus.ACCEPTED)
+    enrol(webinar, participant, EnrolmentStatus.ACCEPTED)
+    db.session.flush()
+
+    now = utcnow()
+    for c_slug, enrolments in (("winter-school-shanghai", winter_enrolments), ("forum-water-2026", forum_enrolments)):
+        for s in sessions[c_slug]:
+            if s.ends_at > now:
+                continue
+            for e in enrolments:
+                roll = rng.random()
+                status = (AttendanceStatus.PRESENT if roll < 0.8 else AttendanceStatus.LATE if roll < 0.88
+                          else AttendanceStatus.EXCUSED if roll < 0.93 else AttendanceStatus.ABSENT)
+                db.session.add(Attendance(session=s, enrolment=e, status=status, method=AttendanceMethod.SHEET,
+                                          recorded_by=s.instructors[0], recorded_at=s.ends_at))
+    return True
+
+
+@seed_cli.command("demo")
+def seed_demo() -> None:
+    """Load the demo data (only once; refused in production)."""
+    if current_app.config.get("PONTE_ENV") == "production":
+        raise click.ClickException("The demo data is never loaded under the production configuration.")
+    if load_demo():
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    else:
+        click.echo("Demo data already present; nothing changed.")
+    print_logins()
+
+
+def print_logins() -> None:
+    click.echo("Demo logins (password for each: %s):" % DEMO_PASSWORD)
+    for email, role in DEMO_LOGINS:
+        click.echo(f"  {role:<12} {email}")

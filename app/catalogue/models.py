@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.core.types import UTCDateTime, enum_column, utcnow
+from app.extensions import db
+
+
+class CourseKind(enum.Enum):
+    SUMMER_SCHOOL = "summer_school"
+    WINTER_SCHOOL = "winter_school"
+    COURSE = "course"
+    SEMINAR = "seminar"
+    FORUM = "forum"
+    SITE_VISIT = "site_visit"
+    WEBINAR = "webinar"
+    WORKSHOP = "workshop"
+
+
+class EnrolmentMode(enum.Enum):
+    OPEN = "open"
+    APPROVAL = "approval"
+
+
+class CourseStatus(enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+    ARCHIVED = "archived"
+
+
+class Programme(db.Model):
+    __tablename__ = "programme"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    courses: so.WriteOnlyMapped[Course] = so.relationship(back_populates="programme")
+
+
+class Course(db.Model):
+    """One edition of an activity. `seats_taken` is the race-safe count of held places."""
+
+    __tablename__ = "course"
+    __table_args__ = (
+        sa.CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
+        sa.CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        sa.CheckConstraint("capacity IS NULL OR seats_taken <= capacity", name="seats_within_capacity"),
+        sa.CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+        sa.CheckConstraint(
+            "min_attendance_rate >= 0 AND min_attendance_rate <= 100", name="min_attendance_rate_percent"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    programme_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("programme.id"), index=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    summary: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    kind: so.Mapped[CourseKind] = so.mapped_column(enum_column(CourseKind, "course_kind"), index=True)
+    language: so.Mapped[str] = so.mapped_column(sa.String(5), default="en")
+    venue_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("venue.id"), index=True)
+    is_online: so.Mapped[bool] = so.mapped_column(default=False)
+    city: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    timezone: so.Mapped[str] = so.mapped_column(sa.String(64))
+    starts_on: so.Mapped[dt.date] = so.mapped_column(sa.Date, index=True)
+    ends_on: so.Mapped[dt.date] = so.mapped_column(sa.Date)
+    capacity: so.Mapped[int | None] = so.mapped_column()
+    seats_taken: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    enrolment_mode: so.Mapped[EnrolmentMode] = so.mapped_column(
+        enum_column(EnrolmentMode, "enrolment_mode"), default=EnrolmentMode.OPEN
+    )
+    application_questions: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    enrolment_opens_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    enrolment_closes_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    withdrawal_deadline: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    status: so.Mapped[CourseStatus] = so.mapped_column(
+        enum_column(CourseStatus, "course_status"), default=CourseStatus.DRAFT, index=True
+    )
+    # Certificate settings
+    offers_attendance_certificate: so.Mapped[bool] = so.mapped_column(default=True)
+    offers_completion_certificate: so.Mapped[bool] = so.mapped_column(default=True)
+    min_attendance_rate: so.Mapped[int] = so.mapped_column(default=75)
+    auto_issue_after_days: so.Mapped[int | None] = so.mapped_column()
+    signatories: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    programme: so.Mapped[Programme | None] = so.relationship(back_populates="courses")
+    venue: so.Mapped["Venue | None"] = so.relationship()  # noqa: F821 - schedule.models
+
+    def __repr__(self) -> str:
+        return f"<Course {self.slug}>"
+
+    @property
+    def places_left(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (CourseStatus.PUBLISHED, CourseStatus.CANCELLED, CourseStatus.ARCHIVED)

@@ -1,0 +1,1 @@
+"""The shared kernel: column types, errors, time helpers, access decorators."""

@@ -1,0 +1,26 @@
+"""Small helpers for views: safe redirects, form errors from domain errors."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, request
+
+from app.core.errors import DomainError
+
+
+def safe_next(default: str) -> str:
+    """The `next` target if it stays on this site, else `default`."""
+    target = request.args.get("next") or request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc and "\\" not in target:
+        return target
+    return default
+
+
+def domain_error_to_form(error: DomainError, form) -> None:  # noqa: ANN001
+    """Show a DomainError on its field when it names one, else as a flash."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "danger")

@@ -1,0 +1,71 @@
+"""Translated labels for enum values, in one place for every template and email."""
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+_LABELS = {
+    # course kinds
+    "summer_school": _l("Summer School"),
+    "winter_school": _l("Winter School"),
+    "course": _l("Course"),
+    "seminar": _l("Seminar"),
+    "forum": _l("Forum"),
+    "site_visit": _l("Site visit"),
+    "webinar": _l("Webinar"),
+    "workshop": _l("Workshop"),
+    # session kinds not above
+    "lecture": _l("Lecture"),
+    "assessment": _l("Assessment"),
+    "break": _l("Break"),
+    # course status
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "cancelled": _l("Cancelled"),
+    "archived": _l("Archived"),
+    # enrolment
+    "open": _l("Open enrolment"),
+    "approval": _l("Application reviewed by staff"),
+    "pending": _l("Application under review"),
+    "accepted": _l("Accepted"),
+    "waitlisted": _l("On the waiting list"),
+    "rejected": _l("Not accepted"),
+    "withdrawn": _l("Withdrawn"),
+    "completed": _l("Completed"),
+    "not_completed": _l("Not completed"),
+    # roles
+    "participant": _l("Participant"),
+    "instructor": _l("Instructor"),
+    "admin": _l("Administrator"),
+    "lead": _l("Lead instructor"),
+    "assistant": _l("Assistant"),
+    # organisation types
+    "sme": _l("Small or medium enterprise"),
+    "large_company": _l("Large company"),
+    "public_administration": _l("Public administration"),
+    "university": _l("University or research"),
+    "ngo": _l("NGO"),
+    "other": _l("Other"),
+    # attendance
+    "present": _l("Present"),
+    "late": _l("Late"),
+    "absent": _l("Absent"),
+    "excused": _l("Excused"),
+    # certificates
+    "attendance": _l("Certificate of attendance"),
+    "completion": _l("Certificate of completion"),
+    "valid": _l("Valid"),
+    "revoked": _l("Revoked"),
+    "superseded": _l("Superseded"),
+    # languages
+    "en": _l("English"),
+    "it": _l("Italian"),
+    "zh": _l("Chinese"),
+}
+
+
+def label(value: object) -> str:
+    key = value.value if isinstance(value, enum.Enum) else value
+    found = _LABELS.get(str(key))
+    return str(found) if found is not None else str(key)

@@ -1,0 +1,53 @@
+"""Jinja filters and globals: times in a place's zone, labels for enums."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, current_app, request
+from flask_babel import format_date, get_locale
+from flask_login import current_user
+
+from app.core import timezones
+from app.core.labels import label
+
+
+def viewer_zone() -> str | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return None
+
+
+def register(app: Flask) -> None:
+    @app.template_filter("local")
+    def local(value: dt.datetime | None, tz_name: str, fmt: str = "medium") -> str:
+        if value is None:
+            return ""
+        return timezones.format_in_zone(value, tz_name, fmt)
+
+    @app.template_filter("both_zones")
+    def both_zones(value: dt.datetime | None, tz_name: str) -> str:
+        if value is None:
+            return ""
+        return timezones.format_both(value, tz_name, viewer_zone())
+
+    @app.template_filter("day")
+    def day(value: dt.date | None, fmt: str = "medium") -> str:
+        return format_date(value, fmt) if value else ""
+
+    @app.template_filter("label")
+    def label_filter(value) -> str:  # noqa: ANN001
+        return label(value)
+
+    @app.template_filter("city")
+    def city(tz_name: str) -> str:
+        return timezones.city_of(tz_name)
+
+    @app.context_processor
+    def globals_():
+        return {
+            "current_locale": str(get_locale() or "en"),
+            "languages": [("en", "English"), ("it", "Italiano"), ("zh", "中文")],
+            "organisation_name": current_app.config["PONTE_ORGANISATION"],
+            "viewer_zone": viewer_zone(),
+            "request_path": request.full_path.rstrip("?") if request else "/",
+        }

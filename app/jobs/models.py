@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.core.types import UTCDateTime, enum_column, utcnow
+from app.extensions import db
+
+
+class JobOutcome(enum.Enum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    ERROR = "error"
+
+
+class JobRun(db.Model):
+    __tablename__ = "job_run"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    job_id: so.Mapped[str] = so.mapped_column(sa.String(60), index=True)
+    started_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
+    finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    outcome: so.Mapped[JobOutcome] = so.mapped_column(enum_column(JobOutcome, "job_outcome"), default=JobOutcome.RUNNING)
+    counts: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    host: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+
+
+class JobRequest(db.Model):
+    """'Run this job now', asked from the web and taken up by the scheduler process."""
+
+    __tablename__ = "job_request"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    job_id: so.Mapped[str] = so.mapped_column(sa.String(60))
+    requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    requested_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    taken_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.core.types import UTCDateTime, enum_column, utcnow
+from app.extensions import db
+
+
+class OutboxStatus(enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to leave. Queued in the caller's transaction; sent once."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    recipient: so.Mapped[str] = so.mapped_column(sa.String(254))
+    recipient_name: so.Mapped[str] = so.mapped_column(sa.String(250), default="")
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    language: so.Mapped[str] = so.mapped_column(sa.String(5), default="en")
+    template: so.Mapped[str] = so.mapped_column(sa.String(100))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    body_text: so.Mapped[str] = so.mapped_column(sa.Text)
+    body_html: so.Mapped[str] = so.mapped_column(sa.Text)
+    attachment_kind: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    attachment_ref: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(200), unique=True)
+    status: so.Mapped[OutboxStatus] = so.mapped_column(
+        enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True
+    )
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
+    claimed_by: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    claimed_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())

@@ -1,0 +1,176 @@
+"""The transactional outbox: queue in the caller's transaction, deliver after commit."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from app.core.types import utcnow
+from app.extensions import db
+from app.notifications.backends import get_backend
+from app.notifications.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+
+
+def queue_email(
+    user: Any,
+    template: str,
+    *,
+    dedupe_key: str | None = None,
+    attachment: tuple[str, str] | None = None,
+    **context: Any,
+) -> OutboxMessage | None:
+    """Render `email/<template>.{txt,html}` in the user's language and queue it.
+
+    `user` is anything with `email`, `full_name` and `locale`. Returns None when a
+    message with the same dedupe key was already queued.
+    """
+    if dedupe_key is not None:
+        exists = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+        if exists:
+            return None
+    language = getattr(user, "locale", None) or "en"
+    with force_locale(language):
+        context = {"user": user, "base_url": current_app.config["PONTE_BASE_URL"], **context}
+        subject = render_template(f"email/{template}.subject.txt", **context).strip()
+        text = render_template(f"email/{template}.txt", **context)
+        html = render_template(f"email/{template}.html", **context)
+    message = OutboxMessage(
+        recipient=user.email,
+        recipient_name=getattr(user, "full_name", "") or "",
+        user_id=getattr(user, "id", None),
+        language=language,
+        template=template,
+        subject=" ".join(subject.split())[:300],
+        body_text=text,
+        body_html=html,
+        dedupe_key=dedupe_key,
+        attachment_kind=attachment[0] if attachment else None,
+        attachment_ref=attachment[1] if attachment else None,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def claim(message_id: int, worker: str) -> bool:
+    """Take one message for sending with a conditional UPDATE; True if we got it."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            sa.or_(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                # a sender that died mid-send: its claim lapses
+                sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
+            ),
+        )
+        .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=now)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["Subject"] = message.subject
+    email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    email["To"] = formataddr((message.recipient_name, message.recipient)) if message.recipient_name else message.recipient
+    email["Message-ID"] = make_msgid(idstring=f"ponte-{message.id}", domain="ponte.local")
+    email["Content-Language"] = message.language
+    email.set_content(message.body_text)
+    email.add_alternative(message.body_html, subtype="html")
+    for filename, content, maintype, subtype in _attachments(message):
+        email.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return email
+
+
+_attachment_providers: dict[str, Any] = {}
+
+
+def register_attachment_provider(kind: str, provider: Any) -> None:
+    """Higher packages (certificates, schedule) register how to build their attachments."""
+    _attachment_providers[kind] = provider
+
+
+def _attachments(message: OutboxMessage) -> list[tuple[str, bytes, str, str]]:
+    if not message.attachment_kind:
+        return []
+    provider = _attachment_providers.get(message.attachment_kind)
+    if provider is None:
+        raise RuntimeError(f"no attachment provider for {message.attachment_kind!r}")
+    return [provider(message.attachment_ref)]
+
+
+def deliver_pending(limit: int = 100) -> dict[str, int]:
+    """Send due messages, each claimed first so that it leaves exactly once."""
+    worker = _worker_name()
+    now = utcnow()
+    ids = db.session.scalars(
+        sa.select(OutboxMessage.id)
+        .where(
+            sa.or_(
+                sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+                sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    counts = {"sent": 0, "failed": 0, "retry": 0}
+    backend = get_backend()
+    for message_id in ids:
+        if not claim(message_id, worker):
+            continue
+        message = db.session.get(OutboxMessage, message_id)
+        try:
+            backend.send(build_email(message))
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            db.session.rollback()
+            message = db.session.get(OutboxMessage, message_id)
+            message.attempts += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = OutboxStatus.FAILED
+                counts["failed"] += 1
+            else:
+                message.status = OutboxStatus.PENDING
+                message.next_attempt_at = utcnow() + dt.timedelta(seconds=30 * 2 ** (message.attempts - 1))
+                counts["retry"] += 1
+            log.warning("mail %s to %s failed: %s", message.id, message.recipient, message.last_error)
+        else:
+            message.attempts += 1
+            message.status = OutboxStatus.SENT
+            message.sent_at = utcnow()
+            message.last_error = None
+            counts["sent"] += 1
+        db.session.commit()
+    return counts
+
+
+def deliver_after_commit() -> None:
+    """Called by a view after its commit while the web still delivers mail itself."""
+    if current_app.config.get("PONTE_DELIVER_AFTER_COMMIT"):
+        try:
+            deliver_pending()
+        except Exception:  # noqa: BLE001 - the message stays pending; never fail the request
+            db.session.rollback()
+            log.exception("delivering the outbox after commit failed")

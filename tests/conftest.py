@@ -1,0 +1,167 @@
+"""One suite, two databases: TEST_DATABASE_URL set → PostgreSQL, else a SQLite file.
+
+The schema is built once per run with the migrations (so they are tested too). Each test
+leaves the database empty again: rows are deleted after it, which also lets tests use
+real threads, processes and a live server that see committed data.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+_TMP = Path(tempfile.mkdtemp(prefix="ponte-tests-"))
+os.environ.setdefault("PONTE_INSTANCE_DIR", str(_TMP / "instance"))
+os.environ["PONTE_CONFIG"] = "testing"
+
+from app import create_app  # noqa: E402
+from app.extensions import db, limiter  # noqa: E402
+from config import TestingConfig, _database_url  # noqa: E402
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return _database_url(url)
+    return f"sqlite:///{_TMP / 'test.sqlite3'}"
+
+
+class Config(TestingConfig):
+    SQLALCHEMY_DATABASE_URI = database_url()
+    MAIL_OUTBOX_DIR = str(_TMP / "outbox")
+
+
+def pytest_configure(config):  # noqa: ANN001
+    config.addinivalue_line("markers", "e2e: browser journeys with Playwright and Debian's chromium")
+    config.addinivalue_line("markers", "csrf: run with CSRF protection on")
+
+
+def _reset_schema(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    if engine.dialect.name == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def _schema():
+    from flask_migrate import upgrade
+
+    _reset_schema(Config.SQLALCHEMY_DATABASE_URI)
+    app = create_app(Config)
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        db.engine.dispose()
+    yield
+
+
+def _empty_all_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context, as in production.
+
+    Without this, a request made while a test holds `app_ctx` would reuse the test's
+    context: the same `g` (Flask-Login caches the user there) and the same db session.
+    """
+
+    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        kwargs.setdefault("buffered", True)
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(_schema, request):
+    overrides = {}
+    if request.node.get_closest_marker("csrf"):
+        overrides["WTF_CSRF_ENABLED"] = True
+    cfg = type("PerTestConfig", (Config,), overrides)
+    app = create_app(cfg)
+    app.test_client_class = FreshContextClient
+    limiter.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+    limiter.reset()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def mail(app):
+    """The memory mail backend: a list of the EmailMessages sent."""
+    from app.notifications.backends import get_backend
+
+    with app.app_context():
+        return get_backend().sent
+
+
+class AuthActions:
+    def __init__(self, client):  # noqa: ANN001
+        self.client = client
+
+    def login(self, email: str, password: str = "correct-horse-battery"):
+        return self.client.post("/auth/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def query_counter(app):
+    """Counts the SQL statements run while the `with` block is open."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def count():
+        box = {"n": 0}
+
+        def before(*_args, **_kwargs):
+            box["n"] += 1
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield box
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return count

@@ -1,0 +1,4 @@
+"""WSGI entry point for gunicorn: `gunicorn wsgi:app`. It never starts the scheduler."""
+from app import create_app
+
+app = create_app()
