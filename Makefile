@@ -15,7 +15,7 @@ $(VENV)/.installed: requirements.txt
 
 # Compiled catalogues are built, not committed.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+	$(BIN)/pybabel compile --statistics -d app/translations 2>&1 | grep -v "^compiling" || true
 
 setup: $(VENV)/.installed translations
 
@@ -35,7 +35,7 @@ test: setup
 # For translators: refresh the .pot and merge it into it/ and zh/.
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
-	$(BIN)/pybabel update -q -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 bench: setup
 	$(BIN)/python bench/enrol_rush.py
