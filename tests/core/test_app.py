@@ -97,3 +97,24 @@ def test_forms_without_csrf_token_are_refused(client, app_ctx):
     assert response.status_code == 400
     assert b"expired" in response.data
     assert client.post("/auth/language", data={"lang": "it"}).status_code == 400
+
+
+@pytest.mark.csrf
+def test_a_stale_form_is_refused_with_a_clear_message(client, app_ctx):
+    import datetime as dt
+    import re
+
+    import time_machine
+
+    UserFactory(email="stale@example.org")
+    with time_machine.travel(dt.datetime.now(dt.timezone.utc), tick=False) as traveller:
+        html = client.get("/auth/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        fresh = {"csrf_token": token, "email": "stale@example.org", "password": "correct-horse-battery"}
+        traveller.shift(dt.timedelta(hours=9))
+        response = client.post("/auth/login", data=fresh)
+        assert response.status_code == 400
+        assert b"This form has expired" in response.data
+        html = client.get("/auth/login").get_data(as_text=True)
+        fresh["csrf_token"] = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        assert client.post("/auth/login", data=fresh).status_code == 302
