@@ -60,6 +60,9 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # noqa: ANN001
+        # We emit BEGIN ourselves (below), so savepoints work and writers can take the
+        # write lock up front; see SQLAlchemy's "pysqlite serializable" recipe.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=15000")
@@ -67,17 +70,34 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
+    from app.admin.views import bp as admin_bp
+    from app.catalogue.api import bp as api_bp
+    from app.catalogue.feeds import bp as feeds_bp
     from app.catalogue.views import bp as catalogue_bp
     from app.core.views import bp as core_bp
+    from app.enrolment.views import bp as enrolment_bp
     from app.participant.views import bp as participant_bp
+    from app.schedule.views import bp as schedule_bp
+    from app.teaching.views import bp as teaching_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp, url_prefix="/auth")
     app.register_blueprint(catalogue_bp)
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(enrolment_bp)
+    app.register_blueprint(schedule_bp)
+    app.register_blueprint(teaching_bp)
     app.register_blueprint(participant_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,17 +1,31 @@
-"""Catalogue queries: what the public may see."""
+"""Catalogue queries: what the public may see, and the filters of /courses and the API."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
+from dataclasses import dataclass
+
+import unicodedata
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
-from app.catalogue.models import Course, CourseStatus
+from app.audit.services import record
+from app.catalogue.models import Course, CourseKind, CourseStatus, Programme
+from app.core.errors import DomainError
+from app.core.timezones import is_valid_zone, zone
 from app.core.types import utcnow
+from app.extensions import db
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be understood (answered with 400)."""
 
 
 def public_courses() -> sa.Select:
-    """Published (and cancelled, so people learn of it) courses, never drafts or archives."""
+    """Published (and cancelled, so people learn of it) courses; never drafts or archives."""
     return (
         sa.select(Course)
         .where(Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.CANCELLED)))
@@ -29,12 +43,205 @@ def upcoming_courses(limit: int | None = None, today: dt.date | None = None) -> 
     return stmt.limit(limit) if limit else stmt
 
 
+def open_now_clause(now: dt.datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Course.status == CourseStatus.PUBLISHED,
+        Course.ends_on >= now.date(),
+        sa.or_(Course.enrolment_opens_at.is_(None), Course.enrolment_opens_at <= now),
+        sa.or_(Course.enrolment_closes_at.is_(None), Course.enrolment_closes_at > now),
+    )
+
+
 def enrolment_open(course: Course, now: dt.datetime | None = None) -> bool:
     now = now or utcnow()
-    if course.status is not CourseStatus.PUBLISHED:
+    if course.status is not CourseStatus.PUBLISHED or course.ends_on < now.date():
         return False
     if course.enrolment_opens_at and now < course.enrolment_opens_at:
         return False
     if course.enrolment_closes_at and now >= course.enrolment_closes_at:
         return False
     return True
+
+
+@dataclass
+class CourseFilters:
+    q: str = ""
+    kind: str = ""
+    programme: str = ""
+    place: str = ""  # a city, or "online"
+    language: str = ""
+    month: str = ""  # YYYY-MM
+    open_now: bool = False
+    include_past: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> "CourseFilters":  # noqa: ANN001 - a MultiDict
+        def get(name: str, limit: int = 100) -> str:
+            return (args.get(name) or "").strip()[:limit]
+
+        return cls(
+            q=get("q"), kind=get("kind", 30), programme=get("programme", 80), place=get("place"),
+            language=get("language", 5), month=get("month", 7),
+            open_now=get("open", 5) in {"1", "true", "yes", "on"}, include_past=get("past", 5) in {"1", "true"},
+        )
+
+    def as_args(self) -> dict[str, str]:
+        out = {k: v for k, v in (("q", self.q), ("kind", self.kind), ("programme", self.programme),
+                                  ("place", self.place), ("language", self.language), ("month", self.month)) if v}
+        if self.open_now:
+            out["open"] = "1"
+        if self.include_past:
+            out["past"] = "1"
+        return out
+
+
+def filtered_courses(f: CourseFilters, now: dt.datetime | None = None) -> sa.Select:
+    now = now or utcnow()
+    stmt = public_courses()
+    if not f.include_past:
+        stmt = stmt.where(Course.ends_on >= now.date())
+    if f.q:
+        like = "%" + f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(sa.or_(
+            sa.func.lower(Course.title).like(like, escape="\\"),
+            sa.func.lower(Course.summary).like(like, escape="\\"),
+            sa.func.lower(Course.description).like(like, escape="\\"),
+        ))
+    if f.kind:
+        try:
+            stmt = stmt.where(Course.kind == CourseKind(f.kind))
+        except ValueError:
+            raise FilterError(f"unknown kind {f.kind!r}") from None
+    if f.programme:
+        stmt = stmt.where(Course.programme.has(Programme.slug == f.programme))
+    if f.place == "online":
+        stmt = stmt.where(Course.is_online.is_(True))
+    elif f.place:
+        stmt = stmt.where(sa.func.lower(Course.city) == f.place.lower())
+    if f.language:
+        stmt = stmt.where(Course.language == f.language)
+    if f.month:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", f.month):
+            raise FilterError(f"month must be YYYY-MM, not {f.month!r}")
+        year, month = int(f.month[:4]), int(f.month[5:])
+        first = dt.date(year, month, 1)
+        last = dt.date(year, month, calendar.monthrange(year, month)[1])
+        stmt = stmt.where(Course.starts_on <= last, Course.ends_on >= first)
+    if f.open_now:
+        stmt = stmt.where(open_now_clause(now))
+    return stmt.order_by(Course.starts_on, Course.id)
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """Programmes and cities that public courses have: two queries, whatever the rows."""
+    public = Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.CANCELLED))
+    programmes = db.session.execute(
+        sa.select(Programme.slug, Programme.title)
+        .where(Programme.id.in_(sa.select(Course.programme_id).where(public)))
+        .order_by(Programme.title)
+    ).all()
+    cities = db.session.scalars(
+        sa.select(Course.city).where(public, Course.city.is_not(None), Course.is_online.is_(False))
+        .distinct().order_by(Course.city)
+    ).all()
+    return {"programmes": [tuple(p) for p in programmes], "cities": [(c, c) for c in cities if c]}
+
+
+# --- administration -----------------------------------------------------------------
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:70] or "course"
+
+
+def _unique_slug(model, wanted: str, own_id: int | None) -> str:  # noqa: ANN001
+    slug, n = wanted, 2
+    while db.session.scalar(sa.select(model.id).where(model.slug == slug, model.id != (own_id or 0))):
+        slug = f"{wanted[:74]}-{n}"
+        n += 1
+    return slug
+
+
+def save_programme(programme: Programme | None, *, title: str, slug: str, description: str, actor) -> Programme:  # noqa: ANN001
+    slug = slug or slugify(title)
+    if not SLUG_RE.match(slug):
+        raise DomainError(_("Use lower-case letters, digits and hyphens only."), field="slug")
+    if db.session.scalar(sa.select(Programme.id).where(Programme.slug == slug, Programme.id != (programme.id if programme else 0))):
+        raise DomainError(_("Another programme already uses this address."), field="slug")
+    created = programme is None
+    programme = programme or Programme()
+    programme.title, programme.slug, programme.description = title, slug, description or ""
+    db.session.add(programme)
+    db.session.flush()
+    record("programme.created" if created else "programme.updated", programme, actor=actor)
+    return programme
+
+
+COURSE_FIELDS = (
+    "title", "slug", "summary", "description", "kind", "programme_id", "language", "venue_id", "is_online", "city",
+    "country", "timezone", "starts_on", "ends_on", "enrolment_mode", "application_questions", "enrolment_opens_at",
+    "enrolment_closes_at", "withdrawal_deadline",
+)
+
+
+def save_course(course: Course | None, fields: dict, actor) -> Course:  # noqa: ANN001
+    """Create or edit a course (capacity aside: see enrolment.services.change_capacity).
+
+    Rules: the end is not before the start; the enrolment window opens before it
+    closes and closes before the course ends; the slug is unique; the zone is known.
+    """
+
+    unknown = set(fields) - set(COURSE_FIELDS) - {"capacity"}
+    if unknown:
+        raise ValueError(f"unknown course fields {unknown}")
+    if not is_valid_zone(fields["timezone"]):
+        raise DomainError(_("Unknown time zone."), field="timezone")
+    if fields["ends_on"] < fields["starts_on"]:
+        raise DomainError(_("The course cannot end before it starts."), field="ends_on")
+    end_of_course = dt.datetime.combine(fields["ends_on"] + dt.timedelta(days=1), dt.time(0), zone(fields["timezone"]))
+    opens, closes = fields.get("enrolment_opens_at"), fields.get("enrolment_closes_at")
+    if opens and closes and closes <= opens:
+        raise DomainError(_("Enrolment must open before it closes."), field="enrolment_closes_at")
+    if closes and closes > end_of_course:
+        raise DomainError(_("Enrolment must close before the course ends."), field="enrolment_closes_at")
+    deadline = fields.get("withdrawal_deadline")
+    if deadline and deadline > end_of_course:
+        raise DomainError(_("The withdrawal deadline must be before the course ends."), field="withdrawal_deadline")
+    slug = fields.get("slug") or slugify(fields["title"])
+    if not SLUG_RE.match(slug):
+        raise DomainError(_("Use lower-case letters, digits and hyphens only."), field="slug")
+    if db.session.scalar(sa.select(Course.id).where(Course.slug == slug, Course.id != (course.id if course else 0))):
+        raise DomainError(_("Another course already uses this address."), field="slug")
+    fields = dict(fields, slug=slug)
+    created = course is None
+    if created:
+        course = Course(status=CourseStatus.DRAFT, capacity=fields.get("capacity"))
+        db.session.add(course)
+    changed = [name for name in COURSE_FIELDS if name in fields and getattr(course, name, None) != fields[name]]
+    for name in changed:
+        setattr(course, name, fields[name])
+    db.session.flush()
+    record("course.created" if created else "course.updated", course, actor=actor, fields=changed)
+    return course
+
+
+def publish_course(course: Course, actor) -> None:  # noqa: ANN001
+
+    if course.status is not CourseStatus.DRAFT:
+        raise DomainError(_("Only a draft can be published."))
+    course.status = CourseStatus.PUBLISHED
+    record("course.published", course, actor=actor)
+
+
+def archive_course(course: Course, actor) -> None:  # noqa: ANN001
+
+    if course.status is CourseStatus.ARCHIVED:
+        raise DomainError(_("This activity is already archived."))
+    if course.status is CourseStatus.PUBLISHED and course.ends_on >= utcnow().date():
+        raise DomainError(_("A published activity can be archived once it has ended; cancel it instead."))
+    course.status = CourseStatus.ARCHIVED
+    record("course.archived", course, actor=actor)

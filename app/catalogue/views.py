@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user
 
-from app.catalogue import services
+from app.catalogue import services, signals
 from app.catalogue.models import Course, CourseKind
 from app.extensions import db
 
@@ -18,19 +18,16 @@ def home():
 
 @bp.route("/courses")
 def course_list():
-    q = (request.args.get("q") or "").strip()[:100]
-    kind = request.args.get("kind") or ""
-    stmt = services.upcoming_courses()
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Course.title).like(like), sa.func.lower(Course.summary).like(like)))
-    if kind:
-        try:
-            stmt = stmt.where(Course.kind == CourseKind(kind))
-        except ValueError:
-            abort(400)
-    page = db.paginate(stmt, per_page=20, error_out=False)
-    return render_template("catalogue/list.html", page=page, q=q, kind=kind, kinds=list(CourseKind))
+    filters = services.CourseFilters.from_args(request.args)
+    try:
+        stmt = services.filtered_courses(filters)
+    except services.FilterError:
+        abort(400)
+    page = db.paginate(stmt, per_page=18, error_out=False, max_per_page=50)
+    return render_template(
+        "catalogue/list.html", page=page, filters=filters, args=filters.as_args(),
+        kinds=list(CourseKind), choices=services.filter_choices(),
+    )
 
 
 @bp.route("/courses/<slug>")
@@ -38,6 +35,7 @@ def course_page(slug: str):
     course = db.session.scalar(services.public_courses().where(Course.slug == slug))
     if course is None:
         abort(404)
-    return render_template(
-        "catalogue/course.html", course=course, enrolment_open=services.enrolment_open(course)
-    )
+    context = {}
+    for _receiver, extra in signals.course_page.send(current_app._get_current_object(), course=course, user=current_user):
+        context.update(extra or {})
+    return render_template("catalogue/course.html", course=course, **context)

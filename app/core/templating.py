@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.core import timezones
 from app.core.labels import label
+from app.core.types import utcnow
 
 
 def viewer_zone() -> str | None:
@@ -30,6 +31,10 @@ def register(app: Flask) -> None:
             return ""
         return timezones.format_both(value, tz_name, viewer_zone())
 
+    @app.template_global("time_range")
+    def time_range(start: dt.datetime, end: dt.datetime, tz_name: str) -> str:
+        return timezones.format_range(start, end, tz_name, viewer_zone())
+
     @app.template_filter("day")
     def day(value: dt.date | None, fmt: str = "medium") -> str:
         return format_date(value, fmt) if value else ""
@@ -49,5 +54,6 @@ def register(app: Flask) -> None:
             "languages": [("en", "English"), ("it", "Italiano"), ("zh", "中文")],
             "organisation_name": current_app.config["PONTE_ORGANISATION"],
             "viewer_zone": viewer_zone(),
+            "now_utc": utcnow(),
             "request_path": request.full_path.rstrip("?") if request else "/",
         }

@@ -81,3 +81,19 @@ def format_both(value: dt.datetime, place_zone: str, viewer_zone: str | None, fm
         if there.date() != to_local(value, place_zone).date():
             text += " (" + format_datetime(there, "EEE d MMM", rebase=False) + ")"
     return text
+
+
+def format_range(start: dt.datetime, end: dt.datetime, place_zone: str, viewer_zone: str | None) -> str:
+    """'09:30–11:00 Rome · 15:30–17:00 Shanghai', with the viewer's day when it differs."""
+
+    def span(tz_name: str) -> str:
+        a, b = to_local(start, tz_name), to_local(end, tz_name)
+        return f"{format_time(a, 'short', rebase=False)}–{format_time(b, 'short', rebase=False)} {city_of(tz_name)}"
+
+    text = span(place_zone)
+    if viewer_zone and viewer_zone != place_zone:
+        text += " · " + span(viewer_zone)
+        there = to_local(start, viewer_zone)
+        if there.date() != to_local(start, place_zone).date():
+            text += " (" + format_datetime(there, "EEE d MMM", rebase=False) + ")"
+    return text

@@ -7,10 +7,11 @@ import os
 import socket
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from contextlib import nullcontext
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 
 from app.core.types import utcnow
@@ -42,7 +43,12 @@ def queue_email(
         if exists:
             return None
     language = getattr(user, "locale", None) or "en"
-    with force_locale(language):
+    # Jobs and commands have no request: give url_for one at the public address.
+    request_ctx = (
+        nullcontext() if has_request_context()
+        else current_app.test_request_context(base_url=current_app.config["PONTE_BASE_URL"])
+    )
+    with request_ctx, force_locale(language):
         context = {"user": user, "base_url": current_app.config["PONTE_BASE_URL"], **context}
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         text = render_template(f"email/{template}.txt", **context)

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from app.catalogue.models import CourseKind, EnrolmentMode
+from app.core.forms import LANGUAGE_CHOICES, CountryField, TimezoneField, country_choices, no_control_chars, strip, timezone_choices
+from app.core.labels import label
+
+SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and hyphens only."))
+
+
+class ProgrammeForm(FlaskForm):
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200), no_control_chars])
+    slug = StringField(_l("Address (slug)"), filters=[strip], validators=[Optional(), Length(max=80), SLUG],
+                       description=_l("Left empty, it is made from the title."))
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[Optional(), Length(max=20000)])
+    submit = SubmitField(_l("Save"))
+
+
+class CourseForm(FlaskForm):
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200), no_control_chars])
+    slug = StringField(_l("Address (slug)"), filters=[strip], validators=[Optional(), Length(max=80), SLUG],
+                       description=_l("Left empty, it is made from the title."))
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    programme_id = SelectField(_l("Programme"), coerce=int, validators=[Optional()])
+    summary = StringField(_l("Summary"), filters=[strip], validators=[Optional(), Length(max=500), no_control_chars])
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[Optional(), Length(max=50000)])
+    language = SelectField(_l("Language of instruction"), choices=LANGUAGE_CHOICES)
+    venue_id = SelectField(_l("Venue"), coerce=int, validators=[Optional()])
+    is_online = BooleanField(_l("Online"))
+    city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=100), no_control_chars])
+    country = CountryField(_l("Country"), validators=[Optional()])
+    timezone = TimezoneField(_l("Time zone of the course"), validators=[DataRequired()])
+    starts_on = DateField(_l("First day"), validators=[InputRequired()])
+    ends_on = DateField(_l("Last day"), validators=[InputRequired()])
+    capacity = IntegerField(_l("Places"), validators=[Optional(), NumberRange(min=0, max=100000)],
+                            description=_l("Empty means no limit."))
+    enrolment_mode = SelectField(_l("Enrolment"))
+    application_questions = TextAreaField(
+        _l("Application questions"), filters=[strip], validators=[Optional(), Length(max=4000), no_control_chars],
+        description=_l("For applications reviewed by staff: one question per line."))
+    enrolment_opens_at = DateTimeLocalField(_l("Enrolment opens"), validators=[Optional()],
+                                            description=_l("In the course's time zone."))
+    enrolment_closes_at = DateTimeLocalField(_l("Enrolment closes"), validators=[Optional()],
+                                             description=_l("In the course's time zone."))
+    withdrawal_deadline = DateTimeLocalField(_l("Withdrawal deadline"), validators=[Optional()],
+                                             description=_l("In the course's time zone."))
+    submit = SubmitField(_l("Save"))
+
+    def fill_choices(self, programmes, venues) -> None:  # noqa: ANN001
+        self.kind.choices = [(k.value, label(k)) for k in CourseKind]
+        self.enrolment_mode.choices = [(m.value, label(m)) for m in EnrolmentMode]
+        self.programme_id.choices = [(0, _l("— none —"))] + [(p.id, p.title) for p in programmes]
+        self.venue_id.choices = [(0, _l("— none —"))] + [(v.id, f"{v.name} ({v.city or _l('Online')})") for v in venues]
+        self.country.choices = country_choices()
+        self.timezone.choices = timezone_choices()
+
+
+class CancelCourseForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (sent to every participant)"), filters=[strip],
+                           validators=[DataRequired(), Length(max=2000), no_control_chars])
+    submit = SubmitField(_l("Cancel this activity"))

@@ -1,0 +1,205 @@
+"""The admin's area: dashboard, programmes and courses."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.admin.forms import CancelCourseForm, CourseForm, ProgrammeForm
+from app.catalogue import services as catalogue
+from app.catalogue.models import Course, CourseKind, CourseStatus, EnrolmentMode, Programme
+from app.core.auth import admin_required
+from app.core.db import begin_write
+from app.core.errors import DomainError
+from app.core.http import domain_error_to_form
+from app.core.timezones import localize, to_local
+from app.enrolment import services as enrolment
+from app.enrolment.forms import ConfirmForm
+from app.enrolment.models import Enrolment, EnrolmentStatus
+from app.extensions import db
+from app.notifications.services import deliver_after_commit
+from app.schedule.models import Venue
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/")
+@admin_required
+def dashboard():
+    counts = dict(db.session.execute(sa.select(Course.status, sa.func.count()).group_by(Course.status)).all())
+    pending = db.session.scalar(sa.select(sa.func.count()).where(Enrolment.status == EnrolmentStatus.PENDING))
+    return render_template("admin/dashboard.html", counts=counts, pending=pending)
+
+
+# --- programmes ----------------------------------------------------------------------
+
+@bp.route("/programmes")
+@admin_required
+def programmes():
+    rows = db.session.execute(
+        sa.select(Programme, sa.func.count(Course.id)).outerjoin(Course, Course.programme_id == Programme.id)
+        .group_by(Programme.id).order_by(Programme.title)
+    ).all()
+    return render_template("admin/programmes.html", rows=rows)
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@admin_required
+def programme_form(programme_id: int | None = None):
+    programme = db.get_or_404(Programme, programme_id) if programme_id else None
+    form = ProgrammeForm(obj=programme)
+    if form.validate_on_submit():
+        try:
+            catalogue.save_programme(programme, title=form.title.data, slug=form.slug.data,
+                                     description=form.description.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+        else:
+            db.session.commit()
+            flash(_("Programme saved."), "success")
+            return redirect(url_for("admin.programmes"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/programme_form.html", form=form, programme=programme), status
+
+
+# --- courses -------------------------------------------------------------------------
+
+@bp.route("/courses")
+@admin_required
+def courses():
+    status = request.args.get("status", "")
+    stmt = sa.select(Course).options(so.joinedload(Course.programme)).order_by(Course.starts_on.desc(), Course.id)
+    if status:
+        try:
+            stmt = stmt.where(Course.status == CourseStatus(status))
+        except ValueError:
+            abort(400)
+    page = db.paginate(stmt, per_page=30, error_out=False)
+    return render_template("admin/courses.html", page=page, status=status, statuses=list(CourseStatus))
+
+
+def _course_form(course: Course | None) -> CourseForm:
+    form = CourseForm(obj=course) if request.method == "GET" else CourseForm()
+    form.fill_choices(db.session.scalars(sa.select(Programme).order_by(Programme.title)),
+                      db.session.scalars(sa.select(Venue).order_by(Venue.name)))
+    if request.method == "GET":
+        if course is not None:
+            form.kind.data = course.kind.value
+            form.enrolment_mode.data = course.enrolment_mode.value
+            form.programme_id.data = course.programme_id or 0
+            form.venue_id.data = course.venue_id or 0
+            for name in ("enrolment_opens_at", "enrolment_closes_at", "withdrawal_deadline"):
+                value = getattr(course, name)
+                getattr(form, name).data = to_local(value, course.timezone).replace(tzinfo=None) if value else None
+        else:
+            form.timezone.data = "Europe/Rome"
+            form.kind.data = CourseKind.COURSE.value
+    return form
+
+
+def _fields_from(form: CourseForm) -> dict:
+    tz = form.timezone.data
+    fields = {
+        "title": form.title.data, "slug": form.slug.data, "summary": form.summary.data or "",
+        "description": form.description.data or "", "kind": CourseKind(form.kind.data),
+        "programme_id": form.programme_id.data or None, "language": form.language.data,
+        "venue_id": form.venue_id.data or None, "is_online": form.is_online.data, "city": form.city.data or None,
+        "country": form.country.data or None, "timezone": tz, "starts_on": form.starts_on.data,
+        "ends_on": form.ends_on.data, "capacity": form.capacity.data,
+        "enrolment_mode": EnrolmentMode(form.enrolment_mode.data),
+        "application_questions": form.application_questions.data or "",
+    }
+    for name in ("enrolment_opens_at", "enrolment_closes_at", "withdrawal_deadline"):
+        value = getattr(form, name).data
+        try:
+            fields[name] = localize(value, tz) if value else None
+        except ValueError as exc:
+            raise DomainError(str(exc), field=name) from None
+    return fields
+
+
+@bp.route("/courses/new", methods=["GET", "POST"])
+@bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
+@admin_required
+def course_form(course_id: int | None = None):
+    course = db.get_or_404(Course, course_id) if course_id else None
+    form = _course_form(course)
+    if form.validate_on_submit():
+        begin_write()
+        if course is not None:
+            course = db.session.get(Course, course.id)
+        try:
+            saved = enrolment.edit_course(course, _fields_from(form), current_user)
+        except DomainError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+        else:
+            db.session.commit()
+            deliver_after_commit()
+            flash(_("%(title)s saved.", title=saved.title), "success")
+            return redirect(url_for("admin.course_detail", course_id=saved.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/course_form.html", form=form, course=course), status
+
+
+@bp.route("/courses/<int:course_id>")
+@admin_required
+def course_detail(course_id: int):
+    course = db.get_or_404(Course, course_id)
+    return render_template(
+        "admin/course_detail.html", course=course, counts=enrolment.status_counts(course.id),
+        confirm_form=ConfirmForm(), cancel_form=CancelCourseForm(),
+    )
+
+
+def _status_move(course_id: int, move, done: str):  # noqa: ANN001
+    course = db.get_or_404(Course, course_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        move(course, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return course_detail(course_id), error.status_code
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("admin.course_detail", course_id=course_id))
+
+
+@bp.route("/courses/<int:course_id>/publish", methods=["POST"])
+@admin_required
+def publish(course_id: int):
+    return _status_move(course_id, catalogue.publish_course, _("Published: the activity is now public."))
+
+
+@bp.route("/courses/<int:course_id>/archive", methods=["POST"])
+@admin_required
+def archive(course_id: int):
+    return _status_move(course_id, catalogue.archive_course, _("Archived."))
+
+
+@bp.route("/courses/<int:course_id>/cancel", methods=["POST"])
+@admin_required
+def cancel(course_id: int):
+    course = db.get_or_404(Course, course_id)
+    form = CancelCourseForm()
+    if not form.validate_on_submit():
+        flash(_("Please give a reason; the participants will read it."), "danger")
+        return course_detail(course_id), 400
+    begin_write()
+    course = db.session.get(Course, course_id)
+    try:
+        n = enrolment.cancel_course(course, current_user, form.reason.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return course_detail(course_id), error.status_code
+    db.session.commit()
+    deliver_after_commit()
+    flash(_("The activity is cancelled; %(num)d participants have been told by email.", num=n), "success")
+    return redirect(url_for("admin.course_detail", course_id=course_id))

@@ -1,0 +1,8 @@
+"""Signals that let higher packages add to catalogue pages without being imported here."""
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent while rendering a course page, with `course` and `user`; each receiver returns a
+#: dict merged into the template context (enrolment panel, instructors, schedule preview).
+course_page = _signals.signal("course-page")

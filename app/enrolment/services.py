@@ -1,0 +1,392 @@
+"""The enrolment state machine: one function per move.
+
+open mode:      enrol ──► accepted | waitlisted (full)
+approval mode:  apply ──► pending ──► accepted | waitlisted (full) | rejected
+waitlisted ──► accepted                         (a place frees: first in, first promoted)
+accepted | pending | waitlisted ──► withdrawn   (participant, before the deadline)
+any active ──► cancelled                        (staff, with a reason; or the course is cancelled)
+
+Each move checks it is allowed, writes an audit event and queues an email in the
+participant's language. Nothing here commits: the caller owns the transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
+
+from app.accounts.models import User
+from app.audit.services import record
+from app.catalogue.models import Course, CourseStatus, EnrolmentMode
+from app.catalogue.seats import refresh_counts, release_seat, take_seat
+from app.core.errors import Conflict, DomainError, NotFound
+from app.core.types import utcnow
+from app.enrolment.models import ACTIVE, HOLDS_PLACE, Enrolment, EnrolmentStatus
+from app.extensions import db
+from app.notifications.services import queue_email
+
+S = EnrolmentStatus
+
+
+class EnrolmentError(DomainError):
+    pass
+
+
+# --- queries ------------------------------------------------------------------------
+
+def get_enrolment(course_id: int, user_id: int) -> Enrolment | None:
+    return db.session.scalar(
+        sa.select(Enrolment).where(Enrolment.course_id == course_id, Enrolment.user_id == user_id)
+    )
+
+
+def waitlist_position(enrolment: Enrolment) -> int | None:
+    """1 for the first in line; None when not on the waiting list."""
+    if enrolment.status is not S.WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Enrolment.course_id == enrolment.course_id,
+            Enrolment.status == S.WAITLISTED,
+            sa.or_(
+                Enrolment.waitlisted_at < enrolment.waitlisted_at,
+                sa.and_(Enrolment.waitlisted_at == enrolment.waitlisted_at, Enrolment.id < enrolment.id),
+            ),
+        )
+    )
+    return ahead + 1
+
+
+def waitlist_positions(course_id: int) -> dict[int, int]:
+    """Every waiting enrolment's position, in one query."""
+    ids = db.session.scalars(
+        sa.select(Enrolment.id)
+        .where(Enrolment.course_id == course_id, Enrolment.status == S.WAITLISTED)
+        .order_by(Enrolment.waitlisted_at, Enrolment.id)
+    ).all()
+    return {enrolment_id: i + 1 for i, enrolment_id in enumerate(ids)}
+
+
+def waitlist_length(course_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(Enrolment.course_id == course_id, Enrolment.status == S.WAITLISTED)
+    )
+
+
+def status_counts(course_id: int) -> dict[EnrolmentStatus, int]:
+    rows = db.session.execute(
+        sa.select(Enrolment.status, sa.func.count()).where(Enrolment.course_id == course_id).group_by(Enrolment.status)
+    ).all()
+    return {status: n for status, n in rows}
+
+
+# --- rules --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Window:
+    open: bool
+    reason: str | None = None
+
+
+def enrolment_window(course: Course, now: dt.datetime | None = None) -> Window:
+    """Whether people may enrol now, and if not, why (already translated)."""
+    now = now or utcnow()
+    if course.status is CourseStatus.CANCELLED:
+        return Window(False, _("This activity has been cancelled."))
+    if course.status is not CourseStatus.PUBLISHED:
+        return Window(False, _("This activity is not open for enrolment."))
+    if course.ends_on < now.date():
+        return Window(False, _("This activity has already ended."))
+    if course.enrolment_opens_at and now < course.enrolment_opens_at:
+        return Window(False, _("Enrolment has not opened yet."))
+    if course.enrolment_closes_at and now >= course.enrolment_closes_at:
+        return Window(False, _("Enrolment is closed."))
+    return Window(True)
+
+
+def can_withdraw(enrolment: Enrolment, now: dt.datetime | None = None) -> bool:
+    now = now or utcnow()
+    if enrolment.status not in ACTIVE:
+        return False
+    deadline = enrolment.course.withdrawal_deadline
+    return deadline is None or now < deadline
+
+
+def _load_course_for_enrolment(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None or course.status is CourseStatus.DRAFT:
+        raise NotFound(_("This activity does not exist."))
+    return course
+
+
+def _notify(enrolment: Enrolment, move: str, **context: object) -> None:
+    queue_email(enrolment.user, "enrolment", move=move, enrolment=enrolment, course=enrolment.course, **context)
+
+
+def _set(enrolment: Enrolment, status: EnrolmentStatus, *, actor: User | None, reason: str | None = None) -> None:
+    old = enrolment.status
+    enrolment.status = status
+    if status is S.WAITLISTED:
+        enrolment.waitlisted_at = utcnow()
+    if actor is not None and actor.id != enrolment.user_id:
+        enrolment.decided_by_id = actor.id
+        enrolment.decided_at = utcnow()
+    if reason is not None:
+        enrolment.decision_reason = reason
+    db.session.flush()
+    record(
+        f"enrolment.{status.value}", enrolment, actor=actor,
+        course=enrolment.course.slug, user=enrolment.user_id, old=old.value if old else None, reason=reason,
+    )
+
+
+def _accept_or_waitlist(enrolment: Enrolment, *, actor: User | None) -> EnrolmentStatus:
+    """Give the enrolment a place if one is free, else put it on the waiting list."""
+    if take_seat(enrolment.course_id):
+        _set(enrolment, S.ACCEPTED, actor=actor)
+        _notify(enrolment, "accepted")
+    else:
+        _set(enrolment, S.WAITLISTED, actor=actor)
+        _notify(enrolment, "waitlisted", position=waitlist_position(enrolment))
+    return enrolment.status
+
+
+# --- moves --------------------------------------------------------------------------
+
+def enrol(course_id: int, user: User, *, motivation: str = "", answers: dict | None = None,
+          now: dt.datetime | None = None) -> Enrolment:
+    """Enrol (open mode) or apply (approval mode). Safe under any concurrency."""
+    course = _load_course_for_enrolment(course_id)
+    window = enrolment_window(course, now)
+    if not window.open:
+        raise EnrolmentError(window.reason)
+    existing = get_enrolment(course.id, user.id)
+    if existing is not None:
+        if existing.status in ACTIVE or existing.status in HOLDS_PLACE:
+            raise Conflict(_("You are already enrolled in this activity (%(status)s).", status=_status_text(existing)))
+        if existing.status is not S.WITHDRAWN:
+            raise EnrolmentError(_("You cannot enrol in this activity again. Please contact the organisers."))
+        # Re-enrolling after a withdrawal reuses the row; claimed conditionally so that
+        # two tabs cannot both re-enrol.
+        claimed = db.session.execute(
+            sa.update(Enrolment)
+            .where(Enrolment.id == existing.id, Enrolment.status == S.WITHDRAWN)
+            .values(status=S.PENDING)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            raise Conflict(_("You are already enrolled in this activity."))
+        enrolment = existing
+        db.session.refresh(enrolment)
+        enrolment.motivation = motivation
+        enrolment.answers = answers or {}
+    else:
+        enrolment = Enrolment(course_id=course.id, user_id=user.id, status=S.PENDING,
+                              motivation=motivation, answers=answers or {})
+        try:
+            with db.session.begin_nested():
+                db.session.add(enrolment)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            # A double click or a second tab: the other request inserted the row first.
+            raise Conflict(_("You are already enrolled in this activity.")) from None
+    enrolment.course = course
+    enrolment.user = user
+    if course.enrolment_mode is EnrolmentMode.APPROVAL:
+        _set(enrolment, S.PENDING, actor=user)
+        _notify(enrolment, "received")
+    else:
+        _accept_or_waitlist(enrolment, actor=user)
+    return enrolment
+
+
+def withdraw(enrolment: Enrolment, user: User, *, now: dt.datetime | None = None) -> None:
+    """The participant leaves, before the withdrawal deadline."""
+    if enrolment.user_id != user.id:
+        raise NotFound(_("This enrolment does not exist."))
+    if enrolment.status not in ACTIVE:
+        raise EnrolmentError(_("There is nothing to withdraw from: %(status)s.", status=_status_text(enrolment)))
+    if not can_withdraw(enrolment, now):
+        raise EnrolmentError(_("The withdrawal deadline has passed. Please contact the organisers."))
+    held = enrolment.holds_place
+    _set(enrolment, S.WITHDRAWN, actor=user)
+    _notify(enrolment, "withdrawn")
+    if held:
+        release_seat(enrolment.course_id)
+        promote_waitlist(enrolment.course_id)
+
+
+def approve(enrolment: Enrolment, actor: User) -> EnrolmentStatus:
+    """Staff accept an application: a place if one is free, else the waiting list."""
+    if enrolment.status is not S.PENDING:
+        raise EnrolmentError(_("Only applications under review can be approved."))
+    return _accept_or_waitlist(enrolment, actor=actor)
+
+
+def reject(enrolment: Enrolment, actor: User, reason: str) -> None:
+    """Staff turn down an application (or take back a place, which then frees)."""
+    if enrolment.status not in (S.PENDING, S.WAITLISTED, S.ACCEPTED):
+        raise EnrolmentError(_("This enrolment cannot be rejected: %(status)s.", status=_status_text(enrolment)))
+    reason = (reason or "").strip()
+    if not reason:
+        raise EnrolmentError(_("Please give a reason; the participant will read it."), field="reason")
+    held = enrolment.holds_place
+    _set(enrolment, S.REJECTED, actor=actor, reason=reason)
+    _notify(enrolment, "rejected", reason=reason)
+    if held:
+        release_seat(enrolment.course_id)
+        promote_waitlist(enrolment.course_id)
+
+
+def cancel(enrolment: Enrolment, actor: User | None, reason: str, *, promote: bool = True) -> None:
+    """Staff cancel an active enrolment, with a reason."""
+    if enrolment.status not in ACTIVE:
+        raise EnrolmentError(_("This enrolment cannot be cancelled: %(status)s.", status=_status_text(enrolment)))
+    reason = (reason or "").strip()
+    if not reason:
+        raise EnrolmentError(_("Please give a reason; the participant will read it."), field="reason")
+    held = enrolment.holds_place
+    _set(enrolment, S.CANCELLED, actor=actor, reason=reason)
+    _notify(enrolment, "cancelled", reason=reason)
+    if held:
+        release_seat(enrolment.course_id)
+        if promote:
+            promote_waitlist(enrolment.course_id)
+
+
+def move_to_waitlist(enrolment: Enrolment, actor: User) -> None:
+    """Staff put an application on the waiting list instead of deciding now."""
+    if enrolment.status is not S.PENDING:
+        raise EnrolmentError(_("Only applications under review can be moved to the waiting list."))
+    _set(enrolment, S.WAITLISTED, actor=actor)
+    _notify(enrolment, "waitlisted", position=waitlist_position(enrolment))
+
+
+def promote_waitlist(course_id: int) -> list[Enrolment]:
+    """Fill free places from the waiting list, first in first promoted."""
+    promoted: list[Enrolment] = []
+    while True:
+        candidate = db.session.scalar(
+            sa.select(Enrolment)
+            .where(Enrolment.course_id == course_id, Enrolment.status == S.WAITLISTED)
+            .order_by(Enrolment.waitlisted_at, Enrolment.id)
+            .limit(1)
+        )
+        if candidate is None or not take_seat(course_id):
+            break
+        # Conditional: two transactions promoting at once never accept the same person twice.
+        moved = db.session.execute(
+            sa.update(Enrolment)
+            .where(Enrolment.id == candidate.id, Enrolment.status == S.WAITLISTED)
+            .values(status=S.ACCEPTED, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:
+            release_seat(course_id)
+            db.session.expire(candidate)
+            continue
+        db.session.refresh(candidate)
+        record("enrolment.promoted", candidate, course=candidate.course.slug, user=candidate.user_id)
+        _notify(candidate, "promoted")
+        promoted.append(candidate)
+    return promoted
+
+
+def add_participant(course_id: int, email: str, actor: User) -> Enrolment:
+    """Staff enrol someone who already has an account: a place if free, else the waiting list."""
+    from app.accounts.services import find_user_by_email
+
+    course = _load_course_for_enrolment(course_id)
+    if course.status is not CourseStatus.PUBLISHED:
+        raise EnrolmentError(_("Participants can only be added to a published activity."))
+    user = find_user_by_email(email)
+    if user is None:
+        raise EnrolmentError(_("There is no account with this email. Ask the person to register first."), field="email")
+    existing = get_enrolment(course.id, user.id)
+    if existing is not None and existing.status not in (S.WITHDRAWN, S.REJECTED, S.CANCELLED):
+        raise Conflict(_("%(name)s is already enrolled (%(status)s).", name=user.full_name, status=_status_text(existing)))
+    if existing is None:
+        enrolment = Enrolment(course_id=course.id, user_id=user.id, status=S.PENDING)
+        try:
+            with db.session.begin_nested():
+                db.session.add(enrolment)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            raise Conflict(_("%(name)s is already enrolled.", name=user.full_name)) from None
+    else:
+        enrolment = existing
+        enrolment.decision_reason = None
+    enrolment.course = course
+    enrolment.user = user
+    record("enrolment.added_by_staff", enrolment, actor=actor, course=course.slug, user=user.id)
+    _accept_or_waitlist(enrolment, actor=actor)
+    return enrolment
+
+
+def change_capacity(course: Course, capacity: int | None, actor: User) -> list[Enrolment]:
+    """Set a new capacity; never below the places taken. Raising it promotes the waiting list."""
+    refresh_counts(course)
+    if capacity is not None and capacity < course.seats_taken:
+        raise EnrolmentError(
+            _("The capacity cannot be lower than the %(taken)d places already taken.", taken=course.seats_taken),
+            field="capacity",
+        )
+    old = course.capacity
+    if old == capacity:
+        return []
+    # Conditional again: a place taken meanwhile makes this fail instead of breaking the check.
+    stmt = sa.update(Course).where(Course.id == course.id)
+    if capacity is not None:
+        stmt = stmt.where(Course.seats_taken <= capacity)
+    result = db.session.execute(stmt.values(capacity=capacity).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise EnrolmentError(_("Places were taken meanwhile; please try again."), field="capacity")
+    refresh_counts(course)
+    record("course.capacity_changed", course, actor=actor, old=old, new=capacity)
+    return promote_waitlist(course.id)
+
+
+def cancel_course(course: Course, actor: User, reason: str) -> int:
+    """Cancel a course: every active enrolment is cancelled and emailed. Returns how many."""
+    if course.status is CourseStatus.CANCELLED:
+        raise EnrolmentError(_("This activity is already cancelled."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise EnrolmentError(_("Please give a reason; the participants will read it."), field="reason")
+    enrolments = db.session.scalars(
+        sa.select(Enrolment)
+        .where(Enrolment.course_id == course.id, Enrolment.status.in_(ACTIVE))
+        .options(so.joinedload(Enrolment.user))
+    ).all()
+    for enrolment in enrolments:
+        cancel(enrolment, actor, reason, promote=False)
+    course.status = CourseStatus.CANCELLED
+    db.session.flush()
+    record("course.cancelled", course, actor=actor, reason=reason, enrolments=len(enrolments))
+    return len(enrolments)
+
+
+def _status_text(enrolment: Enrolment) -> str:
+    from app.core.labels import label
+
+    return label(enrolment.status)
+
+
+def edit_course(course: Course | None, fields: dict, actor: User) -> Course:
+    """Save a course's fields and its capacity (which may promote the waiting list)."""
+    from app.catalogue.services import save_course
+
+    capacity = fields.pop("capacity", None)
+    if capacity is not None and capacity < 0:
+        raise EnrolmentError(_("The capacity cannot be negative."), field="capacity")
+    created = course is None
+    course = save_course(course, fields, actor)
+    if created:
+        course.capacity = capacity
+        db.session.flush()
+    else:
+        change_capacity(course, capacity, actor)
+    return course

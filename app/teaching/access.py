@@ -1,0 +1,39 @@
+"""Who may do what on a course: admins everything; staff only their own courses."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from app.accounts.models import User
+from app.catalogue.models import Course
+from app.extensions import db
+from app.teaching.models import CourseStaff, StaffRole
+
+MANAGERS = (StaffRole.LEAD, StaffRole.INSTRUCTOR)
+
+
+def staff_role(course_id: int, user: User) -> StaffRole | None:
+    return db.session.scalar(
+        sa.select(CourseStaff.role).where(CourseStaff.course_id == course_id, CourseStaff.user_id == user.id)
+    )
+
+
+def course_for_staff(slug: str, user: User, *, manage: bool = False) -> Course:
+    """The course if `user` is an admin or on its staff (a lead or instructor when
+    `manage`); otherwise 404, so that other people's courses are not even confirmed."""
+    course = db.session.scalar(sa.select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    if user.is_admin:
+        return course
+    role = staff_role(course.id, user)
+    if role is None or (manage and role not in MANAGERS):
+        abort(404)
+    return course
+
+
+def courses_of(user: User) -> sa.Select:
+    stmt = sa.select(Course).order_by(Course.starts_on.desc(), Course.id)
+    if not user.is_admin:
+        stmt = stmt.where(Course.id.in_(sa.select(CourseStaff.course_id).where(CourseStaff.user_id == user.id)))
+    return stmt

@@ -1,0 +1,273 @@
+"""The instructor's area (/teach): their courses and the enrolments of each."""
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.accounts.models import User
+from app.catalogue import signals
+from app.catalogue.models import Course
+from app.core.auth import staff_required
+from app.core.db import begin_write
+from app.core.errors import DomainError
+from app.core.http import domain_error_to_form
+from app.core.labels import label
+from app.enrolment import services as enrolment_services
+from app.enrolment.forms import AddParticipantForm, BulkForm, ConfirmForm, EnrolmentFilterForm, ReasonForm
+from app.enrolment.models import Enrolment, EnrolmentStatus
+from app.extensions import db
+from app.notifications.services import deliver_after_commit
+from app.teaching.access import MANAGERS, course_for_staff, courses_of, staff_role
+from app.teaching.models import CourseStaff, StaffRole
+
+bp = Blueprint("teaching", __name__, url_prefix="/teach")
+
+
+@signals.course_page.connect
+def _instructors(_app, course: Course, user) -> dict:  # noqa: ANN001
+    staff = db.session.scalars(
+        sa.select(CourseStaff)
+        .where(CourseStaff.course_id == course.id, CourseStaff.role.in_((StaffRole.LEAD, StaffRole.INSTRUCTOR)))
+        .options(so.joinedload(CourseStaff.user))
+        .order_by(CourseStaff.role, CourseStaff.id)
+    ).all()
+    return {"instructors": staff}
+
+
+@bp.route("/")
+@staff_required
+def home():
+    courses = db.session.scalars(courses_of(current_user).options(so.joinedload(Course.programme))).all()
+    return render_template("teaching/home.html", courses=courses)
+
+
+# --- enrolments of a course ------------------------------------------------------------
+
+def _filtered_enrolments(course: Course, status: str, q: str) -> sa.Select:
+    stmt = (
+        sa.select(Enrolment)
+        .join(Enrolment.user)
+        .where(Enrolment.course_id == course.id)
+        .options(so.contains_eager(Enrolment.user))
+        .order_by(Enrolment.created_at, Enrolment.id)
+    )
+    if status:
+        try:
+            stmt = stmt.where(Enrolment.status == EnrolmentStatus(status))
+        except ValueError:
+            abort(400)
+    if q:
+        like = "%" + q.lower().replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(sa.or_(sa.func.lower(User.full_name).like(like), sa.func.lower(User.email).like(like),
+                                 User.native_name.like(like), sa.func.lower(User.organisation).like(like)))
+    return stmt
+
+
+def _filters() -> tuple[str, str]:
+    form = EnrolmentFilterForm(request.args)
+    if not form.validate():
+        abort(400)
+    return form.status.data or "", form.q.data or ""
+
+
+def _enrolment_or_404(course: Course, enrolment_id: int) -> Enrolment:
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.course_id != course.id:
+        abort(404)
+    return enrolment
+
+
+@bp.route("/courses/<slug>/enrolments")
+@staff_required
+def enrolments(slug: str):
+    course = course_for_staff(slug, current_user)
+    status, q = _filters()
+    page = db.paginate(_filtered_enrolments(course, status, q), per_page=50, error_out=False)
+    can_manage = current_user.is_admin or staff_role(course.id, current_user) in MANAGERS
+    return render_template(
+        "teaching/enrolments.html", course=course, page=page, status=status, q=q, statuses=list(EnrolmentStatus),
+        counts=enrolment_services.status_counts(course.id), positions=enrolment_services.waitlist_positions(course.id),
+        can_manage=can_manage, confirm_form=ConfirmForm(), reason_form=ReasonForm(), add_form=AddParticipantForm(),
+        bulk_form=BulkForm(),
+    )
+
+
+@bp.route("/courses/<slug>/enrolments.csv")
+@staff_required
+def export_enrolments(slug: str):
+    course = course_for_staff(slug, current_user)
+    status, q = _filters()
+    rows = db.session.scalars(_filtered_enrolments(course, status, q)).all()
+    positions = enrolment_services.waitlist_positions(course.id)
+    out = io.StringIO()
+    out.write("\ufeff")  # BOM: Excel then reads UTF-8, and Chinese names stay readable
+    writer = csv.writer(out)
+    writer.writerow([_("Full name"), _("Name in native script"), _("Email"), _("Organisation"), _("Type of organisation"),
+                     _("Country"), _("Status"), _("Waiting list position"), _("Enrolled at (UTC)"), _("Motivation")])
+    for e in rows:
+        u = e.user
+        writer.writerow([_csv_safe(u.full_name), _csv_safe(u.native_name or ""), u.email, _csv_safe(u.organisation or ""),
+                         label(u.organisation_type) if u.organisation_type else "", u.country or "", label(e.status),
+                         positions.get(e.id, ""), e.created_at.strftime("%Y-%m-%d %H:%M"), _csv_safe(e.motivation or "")])
+    filename = f"{course.slug}-enrolments.csv"
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - @ is a formula in spreadsheets: neutralise it.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _act(slug: str, enrolment_id: int, action):  # noqa: ANN001
+    """Run one staff move on one enrolment, then back to the list (or the list with an error)."""
+    course = course_for_staff(slug, current_user, manage=True)
+    begin_write()
+    enrolment = _enrolment_or_404(course, enrolment_id)
+    try:
+        message = action(enrolment)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _list_again(slug, error.status_code)
+    db.session.commit()
+    deliver_after_commit()
+    flash(message, "success")
+    return redirect(url_for("teaching.enrolments", slug=slug, **_keep_filters()))
+
+
+def _keep_filters() -> dict[str, str]:
+    return {k: v for k, v in (("status", request.args.get("status", "")), ("q", request.args.get("q", ""))) if v}
+
+
+def _list_again(slug: str, status_code: int):
+    response = enrolments(slug)
+    return response if isinstance(response, Response) else (response, status_code)
+
+
+@bp.route("/courses/<slug>/enrolments/<int:enrolment_id>/approve", methods=["POST"])
+@staff_required
+def approve(slug: str, enrolment_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+    def action(e: Enrolment) -> str:
+        status = enrolment_services.approve(e, current_user)
+        if status is EnrolmentStatus.ACCEPTED:
+            return _("%(name)s is accepted.", name=e.user.full_name)
+        return _("The activity is full: %(name)s is on the waiting list.", name=e.user.full_name)
+
+    return _act(slug, enrolment_id, action)
+
+
+@bp.route("/courses/<slug>/enrolments/<int:enrolment_id>/waitlist", methods=["POST"])
+@staff_required
+def waitlist(slug: str, enrolment_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+    def action(e: Enrolment) -> str:
+        enrolment_services.move_to_waitlist(e, current_user)
+        return _("%(name)s is on the waiting list.", name=e.user.full_name)
+
+    return _act(slug, enrolment_id, action)
+
+
+def _reason_action(slug: str, enrolment_id: int, move, done: str):  # noqa: ANN001
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        course_for_staff(slug, current_user, manage=True)
+        flash(_("Please give a reason; the participant will read it."), "danger")
+        return _list_again(slug, 400)
+
+    def action(e: Enrolment) -> str:
+        move(e, current_user, form.reason.data)
+        return done % {"name": e.user.full_name}
+
+    return _act(slug, enrolment_id, action)
+
+
+@bp.route("/courses/<slug>/enrolments/<int:enrolment_id>/reject", methods=["POST"])
+@staff_required
+def reject(slug: str, enrolment_id: int):
+    return _reason_action(slug, enrolment_id, enrolment_services.reject, _("%(name)s has been rejected."))
+
+
+@bp.route("/courses/<slug>/enrolments/<int:enrolment_id>/cancel", methods=["POST"])
+@staff_required
+def cancel(slug: str, enrolment_id: int):
+    return _reason_action(slug, enrolment_id, enrolment_services.cancel, _("The enrolment of %(name)s is cancelled."))
+
+
+@bp.route("/courses/<slug>/enrolments/bulk", methods=["POST"])
+@staff_required
+def bulk(slug: str):
+    course = course_for_staff(slug, current_user, manage=True)
+    form = BulkForm()
+    try:
+        ids = [int(v) for v in request.form.getlist("ids")][:1000]
+    except ValueError:
+        abort(400)
+    if not form.validate_on_submit() or not ids:
+        flash(_("Choose at least one application and an action."), "danger")
+        return _list_again(slug, 400)
+    if form.action.data == "reject" and not form.reason.data:
+        flash(_("Please give a reason; the participant will read it."), "danger")
+        return _list_again(slug, 400)
+    begin_write()
+    chosen = db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.id.in_(ids))
+        .order_by(Enrolment.created_at, Enrolment.id)
+    ).all()
+    if len(chosen) != len(set(ids)):
+        abort(404)
+    try:
+        for enrolment in chosen:
+            if form.action.data == "approve":
+                enrolment_services.approve(enrolment, current_user)
+            else:
+                enrolment_services.reject(enrolment, current_user, form.reason.data)
+    except DomainError as error:
+        # All or nothing: one refused move leaves every selected enrolment as it was.
+        db.session.rollback()
+        flash(_("Nothing was changed: %(name)s — %(reason)s", name=enrolment.user.full_name, reason=error.message), "danger")
+        return _list_again(slug, error.status_code)
+    db.session.commit()
+    deliver_after_commit()
+    flash(ngettext_applied(len(chosen)), "success")
+    return redirect(url_for("teaching.enrolments", slug=slug))
+
+
+def ngettext_applied(n: int) -> str:
+    from flask_babel import ngettext
+
+    return ngettext("%(num)d enrolment updated.", "%(num)d enrolments updated.", n)
+
+
+@bp.route("/courses/<slug>/enrolments/add", methods=["POST"])
+@staff_required
+def add(slug: str):
+    course = course_for_staff(slug, current_user, manage=True)
+    form = AddParticipantForm()
+    if form.validate_on_submit():
+        begin_write()
+        try:
+            enrolment = enrolment_services.add_participant(course.id, form.email.data, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return _list_again(slug, error.status_code)
+        db.session.commit()
+        deliver_after_commit()
+        flash(_("%(name)s added: %(status)s.", name=enrolment.user.full_name, status=label(enrolment.status)), "success")
+        return redirect(url_for("teaching.enrolments", slug=slug))
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "danger")
+    return _list_again(slug, 400)

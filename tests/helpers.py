@@ -1,0 +1,49 @@
+"""Helpers shared by tests: the six roles of the access matrix."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.accounts.models import Role
+from app.extensions import db
+from app.teaching.models import CourseStaff, StaffRole
+from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, UserFactory
+
+ROLES = ("anonymous", "participant", "other_participant", "other_instructor", "instructor", "admin")
+
+
+@dataclass
+class World:
+    course_id: int
+    slug: str
+    other_slug: str
+    enrolment_id: int
+    emails: dict[str, str]
+
+
+def build_world(**course_kwargs) -> World:
+    """A course with an enrolled participant and its instructor; another course with its own."""
+    course = CourseFactory(**course_kwargs)
+    other_course = CourseFactory()
+    participant = UserFactory(email="participant@example.org")
+    other = UserFactory(email="other@example.org")
+    instructor = UserFactory(email="instructor@example.org", role=Role.INSTRUCTOR)
+    other_instructor = UserFactory(email="other.instructor@example.org", role=Role.INSTRUCTOR)
+    admin = UserFactory(email="admin@example.org", role=Role.ADMIN)
+    db.session.add_all([
+        CourseStaff(course_id=course.id, user_id=instructor.id, role=StaffRole.LEAD),
+        CourseStaff(course_id=other_course.id, user_id=other_instructor.id, role=StaffRole.LEAD),
+    ])
+    enrolment = EnrolmentFactory(course=course, user=participant)
+    course.seats_taken = 1
+    db.session.commit()
+    return World(course.id, course.slug, other_course.slug, enrolment.id, {
+        "participant": participant.email, "other_participant": other.email, "instructor": instructor.email,
+        "other_instructor": other_instructor.email, "admin": admin.email,
+    })
+
+
+def login_as(client, world: World, role: str) -> None:  # noqa: ANN001
+    if role == "anonymous":
+        return
+    response = client.post("/auth/login", data={"email": world.emails[role], "password": PASSWORD})
+    assert response.status_code == 302, role
