@@ -86,6 +86,7 @@ class Config:
     PONTE_BASE_URL = os.environ.get("PONTE_BASE_URL", "http://127.0.0.1:5000")
     PONTE_ORGANISATION = os.environ.get("PONTE_ORGANISATION", "Ponte Foundation for Italy–China Sustainability")
     PONTE_START_SCHEDULER = False  # only `flask scheduler run` starts one
+    PONTE_PAGE_CACHE_SECONDS = float(os.environ.get("PONTE_PAGE_CACHE_SECONDS", "5"))
 
     @classmethod
     def init_app(cls, app) -> None:  # noqa: ANN001 - Flask app
@@ -121,6 +122,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     MAIL_BACKEND = "memory"
     SERVER_NAME = None
+    PONTE_PAGE_CACHE_SECONDS = 0  # tests see every change at once; test_cache turns it on
     # Fast hashing in tests only; still argon2id, so the same code path runs.
     PASSWORD_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 

@@ -18,7 +18,7 @@ from app.accounts.forms import (
 from app.accounts.models import OrganisationType
 from app.accounts.sessions import end_other_sessions, end_session, start_session
 from app.core.http import domain_error_to_form, safe_next
-from app.extensions import db, limiter
+from app.extensions import csrf, db, limiter
 from app.notifications.services import deliver_after_commit
 
 bp = Blueprint("accounts", __name__)
@@ -214,8 +214,13 @@ def logout_everywhere():
 
 
 @bp.route("/language", methods=["POST"])
+@csrf.exempt
 def set_language():
-    form = LanguageForm()
+    # Anonymous visitors only change a cookie of their own: no token needed, so that
+    # public pages carry none. A signed-in user's profile changes: CSRF applies.
+    if current_user.is_authenticated and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
+    form = LanguageForm(meta={"csrf": False})
     if not form.validate_on_submit():
         abort(400)
     session["lang"] = form.lang.data

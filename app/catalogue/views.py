@@ -5,18 +5,21 @@ from flask_login import current_user
 
 from app.catalogue import services, signals
 from app.catalogue.models import Course, CourseKind
+from app.core.cache import anonymous_page_cache
 from app.extensions import db
 
 bp = Blueprint("catalogue", __name__)
 
 
 @bp.route("/")
+@anonymous_page_cache
 def home():
     courses = db.session.scalars(services.upcoming_courses(limit=12)).unique().all()
     return render_template("catalogue/home.html", courses=courses)
 
 
 @bp.route("/courses")
+@anonymous_page_cache
 def course_list():
     filters = services.CourseFilters.from_args(request.args)
     try:

@@ -96,7 +96,41 @@ def test_forms_without_csrf_token_are_refused(client, app_ctx):
     response = client.post("/auth/login", data={"email": "csrf@example.org", "password": "correct-horse-battery"})
     assert response.status_code == 400
     assert b"expired" in response.data
+
+
+@pytest.mark.csrf
+def test_language_switch_needs_a_token_only_when_signed_in(client, app_ctx):
+    import re
+
+    assert client.post("/auth/language", data={"lang": "it"}).status_code == 302  # only the visitor's own cookie
+    UserFactory(email="lang@example.org")
+    html = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    client.post("/auth/login", data={"csrf_token": token, "email": "lang@example.org", "password": "correct-horse-battery"})
     assert client.post("/auth/language", data={"lang": "it"}).status_code == 400
+    # signing in starts a new session, so the page now carries a new token
+    html = client.get("/me").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert client.post("/auth/language", data={"lang": "it", "csrf_token": token}).status_code == 302
+
+
+def test_public_pages_start_no_session_and_are_cached_briefly(app, client):
+    from app.extensions import db
+    from tests.factories import CourseFactory
+
+    app.config["PONTE_PAGE_CACHE_SECONDS"] = 60
+    first = client.get("/courses")
+    assert "Set-Cookie" not in first.headers and 'name="csrf_token"' not in first.get_data(as_text=True)
+    with app.app_context():
+        CourseFactory(title="Brand New School")
+        db.session.remove()
+    assert "Brand New School" not in client.get("/courses").get_data(as_text=True)  # served from the cache
+    assert "Brand New School" in client.get("/courses?kind=course").get_data(as_text=True)  # another address
+    with app.app_context():
+        UserFactory(email="cache@example.org")
+        db.session.remove()
+    client.post("/auth/login", data={"email": "cache@example.org", "password": "correct-horse-battery"})
+    assert "Brand New School" in client.get("/courses").get_data(as_text=True)  # signed in: never cached
 
 
 @pytest.mark.csrf
