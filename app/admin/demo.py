@@ -110,7 +110,7 @@ def load_demo(today: dt.date | None = None) -> bool:
             city=venue.city or None, country=venue.country, timezone=venue.timezone if not venue.is_online else "Europe/Rome",
             starts_on=today + dt.timedelta(days=start), ends_on=today + dt.timedelta(days=start + days - 1),
             capacity=capacity, enrolment_mode=mode, status=CourseStatus.PUBLISHED, summary=summary, language=language,
-            description=(summary + "\n\nThe programme combines lectures, hands-on workshops and visits, taught by "
+            description=("The programme combines lectures, hands-on workshops and visits, taught by "
                          "experts from Italian and Chinese universities, companies and public administrations."),
             enrolment_opens_at=utcnow() - dt.timedelta(days=60),
             enrolment_closes_at=dt.datetime.combine(today + dt.timedelta(days=start), dt.time(0), dt.timezone.utc),
