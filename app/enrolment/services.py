@@ -226,35 +226,33 @@ def approve(enrolment: Enrolment, actor: User) -> EnrolmentStatus:
     return _accept_or_waitlist(enrolment, actor=actor)
 
 
-def reject(enrolment: Enrolment, actor: User, reason: str) -> None:
-    """Staff turn down an application (or take back a place, which then frees)."""
-    if enrolment.status not in (S.PENDING, S.WAITLISTED, S.ACCEPTED):
-        raise EnrolmentError(_("This enrolment cannot be rejected: %(status)s.", status=_status_text(enrolment)))
+def _close_with_reason(enrolment: Enrolment, status: EnrolmentStatus, allowed: tuple, refusal: str,
+                       actor: User | None, reason: str, *, promote: bool = True) -> None:
+    """Reject or cancel: check the move, require a reason, email it, free the place."""
+    if enrolment.status not in allowed:
+        raise EnrolmentError(refusal % {"status": _status_text(enrolment)})
     reason = (reason or "").strip()
     if not reason:
         raise EnrolmentError(_("Please give a reason; the participant will read it."), field="reason")
     held = enrolment.holds_place
-    _set(enrolment, S.REJECTED, actor=actor, reason=reason)
-    _notify(enrolment, "rejected", reason=reason)
-    if held:
-        release_seat(enrolment.course_id)
-        promote_waitlist(enrolment.course_id)
-
-
-def cancel(enrolment: Enrolment, actor: User | None, reason: str, *, promote: bool = True) -> None:
-    """Staff cancel an active enrolment, with a reason."""
-    if enrolment.status not in ACTIVE:
-        raise EnrolmentError(_("This enrolment cannot be cancelled: %(status)s.", status=_status_text(enrolment)))
-    reason = (reason or "").strip()
-    if not reason:
-        raise EnrolmentError(_("Please give a reason; the participant will read it."), field="reason")
-    held = enrolment.holds_place
-    _set(enrolment, S.CANCELLED, actor=actor, reason=reason)
-    _notify(enrolment, "cancelled", reason=reason)
+    _set(enrolment, status, actor=actor, reason=reason)
+    _notify(enrolment, status.value, reason=reason)
     if held:
         release_seat(enrolment.course_id)
         if promote:
             promote_waitlist(enrolment.course_id)
+
+
+def reject(enrolment: Enrolment, actor: User, reason: str) -> None:
+    """Staff turn down an application (or take back a place, which then frees)."""
+    _close_with_reason(enrolment, S.REJECTED, (S.PENDING, S.WAITLISTED, S.ACCEPTED),
+                       _("This enrolment cannot be rejected: %(status)s."), actor, reason)
+
+
+def cancel(enrolment: Enrolment, actor: User | None, reason: str, *, promote: bool = True) -> None:
+    """Staff cancel an active enrolment, with a reason."""
+    _close_with_reason(enrolment, S.CANCELLED, ACTIVE, _("This enrolment cannot be cancelled: %(status)s."),
+                       actor, reason, promote=promote)
 
 
 def move_to_waitlist(enrolment: Enrolment, actor: User) -> None:
