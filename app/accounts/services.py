@@ -178,3 +178,10 @@ def set_role(user: User, role: Role, *, actor: User | None) -> None:
         old = user.role
         user.role = role
         record("user.role_changed", user, actor=actor, old=old.value, new=role.value)
+
+
+def regenerate_calendar_token(user: User) -> str:
+    """A new secret for the personal calendar feed; the old address stops working."""
+    user.calendar_token = secrets.token_urlsafe(24)
+    record("user.calendar_token_regenerated", user, actor=user)
+    return user.calendar_token

@@ -20,6 +20,8 @@ from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db
 from app.notifications.services import deliver_after_commit
+from app.schedule import services as schedule_services
+from app.schedule.forms import VenueForm
 from app.schedule.models import Venue
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -203,3 +205,37 @@ def cancel(course_id: int):
     deliver_after_commit()
     flash(_("The activity is cancelled; %(num)d participants have been told by email.", num=n), "success")
     return redirect(url_for("admin.course_detail", course_id=course_id))
+
+
+# --- venues --------------------------------------------------------------------------
+
+@bp.route("/venues")
+@admin_required
+def venues():
+    rows = db.session.scalars(sa.select(Venue).order_by(Venue.is_online, Venue.city, Venue.name)).all()
+    return render_template("admin/venues.html", venues=rows)
+
+
+@bp.route("/venues/new", methods=["GET", "POST"])
+@bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
+@admin_required
+def venue_form(venue_id: int | None = None):
+    venue = db.get_or_404(Venue, venue_id) if venue_id else None
+    form = VenueForm(obj=venue)
+    form.fill_choices()
+    if request.method == "GET" and venue is None:
+        form.timezone.data = "Europe/Rome"
+    if form.validate_on_submit():
+        try:
+            schedule_services.save_venue(
+                venue, name=form.name.data, address=form.address.data, city=form.city.data, country=form.country.data,
+                timezone=form.timezone.data, capacity=form.capacity.data, is_online=form.is_online.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+        else:
+            db.session.commit()
+            flash(_("Venue saved."), "success")
+            return redirect(url_for("admin.venues"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/venue_form.html", form=form, venue=venue), status

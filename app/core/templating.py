@@ -35,6 +35,12 @@ def register(app: Flask) -> None:
     def time_range(start: dt.datetime, end: dt.datetime, tz_name: str) -> str:
         return timezones.format_range(start, end, tz_name, viewer_zone())
 
+    @app.template_global("time_in")
+    def time_in(start: dt.datetime, end: dt.datetime, tz_name: str) -> str:
+        """A date and time range in one zone, e.g. for an email in the reader's zone."""
+        day = format_date(timezones.to_local(start, tz_name).date(), "full")
+        return f"{day}, {timezones.format_range(start, end, tz_name, None)}"
+
     @app.template_filter("day")
     def day(value: dt.date | None, fmt: str = "medium") -> str:
         return format_date(value, fmt) if value else ""

@@ -1,20 +1,29 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.accounts.models import User
+from app.accounts.services import regenerate_calendar_token
 from app.catalogue.models import Course
+from app.core.timeline import week_of
+from app.core.types import utcnow
 from app.enrolment import services as enrolment_services
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import Enrolment, EnrolmentStatus
-from app.extensions import db
+from app.extensions import db, limiter
+from app.schedule import services as schedule
+from app.schedule.ical import build_calendar
 
-bp = Blueprint("participant", __name__)
+bp = Blueprint("participant", __name__, url_prefix="/me")
 
 
-@bp.route("/me")
+@bp.route("")
 @login_required
 def dashboard():
     enrolments = db.session.scalars(
@@ -25,7 +34,49 @@ def dashboard():
         .order_by(Course.starts_on.desc())
     ).all()
     positions = {e.id: enrolment_services.waitlist_position(e) for e in enrolments if e.status is EnrolmentStatus.WAITLISTED}
+    upcoming = schedule.personal_sessions(current_user, start=utcnow(), end=utcnow() + dt.timedelta(days=14),
+                                          include_cancelled=False)[:8]
     return render_template(
-        "participant/dashboard.html", enrolments=enrolments, positions=positions,
+        "participant/dashboard.html", enrolments=enrolments, positions=positions, upcoming=upcoming,
         can_withdraw={e.id: enrolment_services.can_withdraw(e) for e in enrolments}, confirm_form=ConfirmForm(),
     )
+
+
+@bp.route("/timetable")
+@login_required
+def timetable():
+    week = week_of(request.args.get("week"), current_user.timezone)
+    if week is None:
+        abort(400)
+    items = schedule.personal_sessions(current_user, week.start_utc, week.end_utc)
+    feed_url = url_for("participant.calendar_feed", token=current_user.calendar_token, _external=True)
+    return render_template("schedule/week.html", week=week, by_day=schedule.by_course_day(items), endpoint="participant.timetable",
+                           title=_("My timetable"), feed_url=feed_url, regenerate_form=ConfirmForm(),
+                           join_links={s.id for s in items if s.join_url})
+
+
+@bp.route("/calendar/regenerate", methods=["POST"])
+@login_required
+def regenerate_calendar():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    regenerate_calendar_token(current_user)
+    db.session.commit()
+    flash(_("Your calendar has a new address. Subscribe again with it; the old one no longer works."), "success")
+    return redirect(url_for("participant.timetable"))
+
+
+@bp.route("/calendar/<token>.ics")
+@limiter.limit("120 per hour")
+def calendar_feed(token: str):
+    # No login: calendar apps cannot log in. The secret token in the address is the key.
+    if len(token) > 64:
+        abort(404)
+    user = db.session.scalar(sa.select(User).where(User.calendar_token == token))
+    if user is None or not user.is_active:
+        abort(404)
+    sessions = schedule.personal_sessions(user)
+    body = build_calendar(sessions, name=_("Ponte — %(name)s", name=user.full_name),
+                          join_links_for={s.id for s in sessions if s.join_url})
+    return Response(body, mimetype="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": 'inline; filename="ponte.ics"', "Cache-Control": "private, max-age=300"})

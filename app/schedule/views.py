@@ -1,12 +1,21 @@
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, abort, flash, jsonify, make_response, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from app.catalogue import signals
 from app.catalogue.api import published_course_or_404
+from app.catalogue.models import Course, CourseStatus
+from app.catalogue.views import course_page
+from app.core.db import begin_write
+from app.core.errors import DomainError
 from app.core.timezones import to_local
-from app.catalogue.models import Course
+from app.enrolment.forms import ConfirmForm
+from app.extensions import db
 from app.schedule import services
+from app.schedule.ical import build_calendar
+from app.schedule.models import CourseSession
 
 bp = Blueprint("schedule", __name__)
 
@@ -14,7 +23,15 @@ bp = Blueprint("schedule", __name__)
 @signals.course_page.connect
 def _schedule_preview(_app, course: Course, user) -> dict:  # noqa: ANN001
     sessions = services.course_sessions(course.id)
-    return {"schedule_days": services.group_by_local_day(sessions, course.timezone)}
+    join_links = services.join_link_sessions(sessions, course, user)
+    signed_up = services.my_signups(user, [s.id for s in sessions if s.capacity]) if user.is_authenticated else set()
+    return {
+        "schedule_days": services.group_by_local_day(sessions, course.timezone),
+        "join_links": join_links,
+        "signed_up": signed_up,
+        "overlaps": services.overlaps_with_my_courses(course, user),
+        "signup_form": ConfirmForm(),
+    }
 
 
 @bp.route("/api/v1/courses/<slug>/sessions")
@@ -36,3 +53,58 @@ def api_sessions(slug: str):
 
     items = [session_json(s) for s in services.course_sessions(course.id)]
     return jsonify(items=items, page=1, pages=1, total=len(items))
+
+
+@bp.route("/courses/<slug>/sessions.ics")
+def course_calendar(slug: str):
+    course = published_course_or_404(slug)
+    body = build_calendar(services.course_sessions(course.id), name=course.title)
+    return Response(body, mimetype="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'inline; filename="{course.slug}.ics"'})
+
+
+def _session_for_participant(session_id: int) -> CourseSession:
+    session = db.session.get(CourseSession, session_id)
+    if session is None or session.course.status is not CourseStatus.PUBLISHED:
+        abort(404)
+    return session
+
+
+@bp.route("/sessions/<int:session_id>/signup", methods=["POST"])
+@login_required
+def signup(session_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    begin_write()
+    session = _session_for_participant(session_id)
+    try:
+        services.sign_up(session, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        response = make_response(course_page(session.course.slug))
+        response.status_code = error.status_code
+        return response
+    db.session.commit()
+    flash(_("You have a place on “%(session)s”.", session=session.title), "success")
+    return redirect(url_for("catalogue.course_page", slug=session.course.slug))
+
+
+@bp.route("/sessions/<int:session_id>/signup/cancel", methods=["POST"])
+@login_required
+def cancel_signup(session_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    begin_write()
+    session = _session_for_participant(session_id)
+    try:
+        services.cancel_signup(session, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        response = make_response(course_page(session.course.slug))
+        response.status_code = error.status_code
+        return response
+    db.session.commit()
+    flash(_("You have given up your place on “%(session)s”.", session=session.title), "info")
+    return redirect(url_for("catalogue.course_page", slug=session.course.slug))

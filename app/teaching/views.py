@@ -271,3 +271,4 @@ def add(slug: str):
         for message in errors:
             flash(message, "danger")
     return _list_again(slug, 400)
+from app.teaching import sessions as _sessions  # noqa: E402,F401 - registers the session routes on bp

@@ -1,0 +1,163 @@
+"""The instructor's timetable and the sessions of a course: create, series, edit, cancel."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.catalogue.models import Course
+from app.core.auth import staff_required
+from app.core.db import begin_write
+from app.core.errors import DomainError
+from app.core.http import domain_error_to_form
+from app.core.timeline import week_of
+from app.extensions import db
+from app.notifications.services import deliver_after_commit
+from app.schedule import services as schedule
+from app.schedule.forms import CancelSessionForm, SessionForm
+from app.schedule.models import CourseSession, SessionKind, Venue
+from app.teaching.access import MANAGERS, course_for_staff, staff_role
+from app.teaching.models import Cohort, CourseStaff
+from app.teaching.views import bp
+
+
+def _session_or_404(course: Course, session_id: int) -> CourseSession:
+    session = db.session.get(CourseSession, session_id)
+    if session is None or session.course_id != course.id:
+        abort(404)
+    return session
+
+
+def _form(course: Course, session: CourseSession | None = None) -> SessionForm:
+    form = SessionForm()
+    staff = db.session.scalars(
+        sa.select(CourseStaff).where(CourseStaff.course_id == course.id).order_by(CourseStaff.role, CourseStaff.id)
+    ).all()
+    form.fill_choices(
+        db.session.scalars(sa.select(Venue).order_by(Venue.name)),
+        [s.user for s in staff],
+        db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name)),
+    )
+    if request.method == "GET":
+        if session is not None:
+            data = schedule.data_of(session)
+            form.title.data, form.kind.data, form.day.data = data.title, data.kind.value, data.day
+            form.start.data, form.end.data, form.venue_id.data = data.start, data.end, data.venue_id or 0
+            form.join_url.data, form.capacity.data, form.cohort_id.data = data.join_url, data.capacity, data.cohort_id or 0
+            form.instructor_ids.data = data.instructor_ids
+            form.is_mandatory.data, form.counts_for_attendance.data = data.is_mandatory, data.counts_for_attendance
+            form.description.data = data.description
+        else:
+            form.day.data = course.starts_on
+            form.start.data, form.end.data = dt.time(9, 30), dt.time(12, 30)
+            form.venue_id.data = course.venue_id or 0
+            form.instructor_ids.data = [current_user.id] if any(u == current_user.id for u, _n in form.instructor_ids.choices) else []
+    return form
+
+
+def _data(form: SessionForm) -> schedule.SessionData:
+    return schedule.SessionData(
+        title=form.title.data, kind=SessionKind(form.kind.data), day=form.day.data, start=form.start.data,
+        end=form.end.data, description=form.description.data or "", venue_id=form.venue_id.data or None,
+        join_url=form.join_url.data or None, capacity=form.capacity.data, is_mandatory=form.is_mandatory.data,
+        counts_for_attendance=form.counts_for_attendance.data, cohort_id=form.cohort_id.data or None,
+        instructor_ids=form.instructor_ids.data or [],
+    )
+
+
+@bp.route("/courses/<slug>/sessions")
+@staff_required
+def sessions(slug: str):
+    course = course_for_staff(slug, current_user)
+    can_manage = current_user.is_admin or staff_role(course.id, current_user) in MANAGERS
+    return render_template(
+        "teaching/sessions.html", course=course, can_manage=can_manage, cancel_form=CancelSessionForm(),
+        days=schedule.group_by_local_day(schedule.course_sessions(course.id), course.timezone),
+    )
+
+
+@bp.route("/courses/<slug>/sessions/new", methods=["GET", "POST"])
+@staff_required
+def new_session(slug: str):
+    course = course_for_staff(slug, current_user, manage=True)
+    form = _form(course)
+    if form.validate_on_submit():
+        begin_write()
+        try:
+            created = schedule.create_sessions(
+                db.session.get(Course, course.id), _data(form), current_user, repeat=form.repeat.data,
+                weekdays=form.weekdays.data or [], until=form.until.data, override_reason=form.override_reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+        else:
+            db.session.commit()
+            flash(ngettext_sessions(len(created)), "success")
+            return redirect(url_for("teaching.sessions", slug=slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template("teaching/session_form.html", course=course, form=form, session=None), status
+
+
+def ngettext_sessions(n: int) -> str:
+    from flask_babel import ngettext
+
+    return ngettext("%(num)d session added.", "%(num)d sessions added.", n)
+
+
+@bp.route("/courses/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_session(slug: str, session_id: int):
+    course = course_for_staff(slug, current_user, manage=True)
+    session = _session_or_404(course, session_id)
+    form = _form(course, session)
+    if form.validate_on_submit():
+        begin_write()
+        session = db.session.get(CourseSession, session_id)
+        try:
+            schedule.update_sessions(session, _data(form), current_user, scope=form.scope.data,
+                                     override_reason=form.override_reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+        else:
+            db.session.commit()
+            deliver_after_commit()
+            flash(_("Session saved; participants and instructors have been told of any change of time or place."), "success")
+            return redirect(url_for("teaching.sessions", slug=slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template("teaching/session_form.html", course=course, form=form, session=session), status
+
+
+@bp.route("/courses/<slug>/sessions/<int:session_id>/cancel", methods=["POST"])
+@staff_required
+def cancel_session(slug: str, session_id: int):
+    course = course_for_staff(slug, current_user, manage=True)
+    form = CancelSessionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    begin_write()
+    session = _session_or_404(course, session_id)
+    try:
+        cancelled = schedule.cancel_sessions(session, current_user, scope=form.scope.data, reason=form.reason.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return sessions(slug), error.status_code
+    db.session.commit()
+    deliver_after_commit()
+    flash(_("%(num)d session(s) cancelled; everyone concerned has been emailed.", num=len(cancelled)), "success")
+    return redirect(url_for("teaching.sessions", slug=slug))
+
+
+@bp.route("/timetable")
+@staff_required
+def timetable():
+    week = week_of(request.args.get("week"), current_user.timezone)
+    if week is None:
+        abort(400)
+    items = schedule.personal_sessions(current_user, week.start_utc, week.end_utc)
+    return render_template("schedule/week.html", week=week, by_day=schedule.by_course_day(items), endpoint="teaching.timetable",
+                           title=_("My teaching timetable"))
