@@ -84,6 +84,7 @@ def sessions(slug: str):
 def new_session(slug: str):
     course = course_for_staff(slug, current_user, manage=True)
     form = _form(course)
+    status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         begin_write()
         try:
@@ -93,11 +94,11 @@ def new_session(slug: str):
         except DomainError as error:
             db.session.rollback()
             domain_error_to_form(error, form)
+            status = error.status_code
         else:
             db.session.commit()
             flash(ngettext_sessions(len(created)), "success")
             return redirect(url_for("teaching.sessions", slug=slug))
-    status = 400 if request.method == "POST" else 200
     return render_template("teaching/session_form.html", course=course, form=form, session=None), status
 
 
@@ -113,6 +114,7 @@ def edit_session(slug: str, session_id: int):
     course = course_for_staff(slug, current_user, manage=True)
     session = _session_or_404(course, session_id)
     form = _form(course, session)
+    status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         begin_write()
         session = db.session.get(CourseSession, session_id)
@@ -122,12 +124,12 @@ def edit_session(slug: str, session_id: int):
         except DomainError as error:
             db.session.rollback()
             domain_error_to_form(error, form)
+            status = error.status_code
         else:
             db.session.commit()
             deliver_after_commit()
             flash(_("Session saved; participants and instructors have been told of any change of time or place."), "success")
             return redirect(url_for("teaching.sessions", slug=slug))
-    status = 400 if request.method == "POST" else 200
     return render_template("teaching/session_form.html", course=course, form=form, session=session), status
 
 
