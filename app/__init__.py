@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from app.enrolment.views import bp as enrolment_bp
     from app.participant.views import bp as participant_bp
     from app.schedule.views import bp as schedule_bp
+    from app.teaching.checkin import bp as checkin_bp
     from app.teaching.views import bp as teaching_bp
 
     app.register_blueprint(core_bp)
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enrolment_bp)
     app.register_blueprint(schedule_bp)
     app.register_blueprint(teaching_bp)
+    app.register_blueprint(checkin_bp)
     app.register_blueprint(participant_bp)
     app.register_blueprint(admin_bp)
 

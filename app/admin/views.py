@@ -23,6 +23,9 @@ from app.notifications.services import deliver_after_commit
 from app.schedule import services as schedule_services
 from app.schedule.forms import VenueForm
 from app.schedule.models import Venue
+from app.teaching import services as teaching
+from app.teaching.forms import StaffForm
+from app.teaching.models import Cohort, CourseStaff, StaffRole
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -239,3 +242,45 @@ def venue_form(venue_id: int | None = None):
             return redirect(url_for("admin.venues"))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/venue_form.html", form=form, venue=venue), status
+
+
+# --- course staff ----------------------------------------------------------------------
+
+@bp.route("/courses/<int:course_id>/staff", methods=["GET", "POST"])
+@admin_required
+def course_staff(course_id: int):
+    course = db.get_or_404(Course, course_id)
+    cohorts = db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name)).all()
+    form = StaffForm()
+    form.fill_choices(cohorts)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            teaching.add_staff(course, form.email.data, StaffRole(form.role.data), form.cohort_id.data or None, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+            status = error.status_code
+        else:
+            db.session.commit()
+            flash(_("Staff updated."), "success")
+            return redirect(url_for("admin.course_staff", course_id=course_id))
+    elif request.method == "POST":
+        status = 400
+    staff = db.session.scalars(sa.select(CourseStaff).where(CourseStaff.course_id == course.id)
+                               .options(so.joinedload(CourseStaff.user), so.joinedload(CourseStaff.cohort))
+                               .order_by(CourseStaff.role, CourseStaff.id)).all()
+    return render_template("admin/course_staff.html", course=course, staff=staff, form=form,
+                           confirm_form=ConfirmForm()), status
+
+
+@bp.route("/courses/<int:course_id>/staff/<int:staff_id>/remove", methods=["POST"])
+@admin_required
+def remove_staff(course_id: int, staff_id: int):
+    staff = db.session.get(CourseStaff, staff_id)
+    if staff is None or staff.course_id != course_id or not ConfirmForm().validate_on_submit():
+        abort(404)
+    teaching.remove_staff(staff, current_user)
+    db.session.commit()
+    flash(_("Staff updated."), "success")
+    return redirect(url_for("admin.course_staff", course_id=course_id))

@@ -19,6 +19,7 @@ from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db, limiter
 from app.schedule import services as schedule
 from app.schedule.ical import build_calendar
+from app.teaching import services as teaching
 
 bp = Blueprint("participant", __name__, url_prefix="/me")
 
@@ -36,8 +37,10 @@ def dashboard():
     positions = {e.id: enrolment_services.waitlist_position(e) for e in enrolments if e.status is EnrolmentStatus.WAITLISTED}
     upcoming = schedule.personal_sessions(current_user, start=utcnow(), end=utcnow() + dt.timedelta(days=14),
                                           include_cancelled=False)[:8]
+    placed = [e for e in enrolments if e.holds_place]
     return render_template(
         "participant/dashboard.html", enrolments=enrolments, positions=positions, upcoming=upcoming,
+        progress=teaching.progress_for(None, placed),
         can_withdraw={e.id: enrolment_services.can_withdraw(e) for e in enrolments}, confirm_form=ConfirmForm(),
     )
 

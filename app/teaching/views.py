@@ -272,3 +272,4 @@ def add(slug: str):
             flash(message, "danger")
     return _list_again(slug, 400)
 from app.teaching import sessions as _sessions  # noqa: E402,F401 - registers the session routes on bp
+from app.teaching import attendance as _attendance  # noqa: E402,F401 - registers the attendance routes on bp

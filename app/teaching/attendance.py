@@ -1,0 +1,351 @@
+"""Rosters, cohorts, attendance sheets, self check-in and completion for course staff."""
+from __future__ import annotations
+
+import csv
+import io
+
+import segno
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
+from flask_login import current_user
+from markupsafe import Markup
+
+from app.accounts.models import User
+from app.catalogue.models import Course
+from app.core.auth import staff_required
+from app.core.db import begin_write
+from app.core.errors import DomainError
+from app.core.labels import label
+from app.core.types import utcnow
+from app.enrolment.forms import ConfirmForm
+from app.enrolment.models import HOLDS_PLACE, Enrolment
+from app.extensions import db
+from app.notifications.services import deliver_after_commit
+from app.schedule.models import CourseSession
+from app.teaching import services
+from app.teaching.access import MANAGERS, course_for_staff, staff_role
+from app.teaching.forms import BalanceForm, CohortForm, EmailCohortForm
+from app.teaching.models import Attendance, AttendanceStatus, Cohort, CourseStaff
+from app.teaching.views import _csv_safe, bp
+
+
+def _scope(course: Course) -> int | None:
+    """The cohort a cohort-bound staff member is limited to; None for the whole course."""
+    if current_user.is_admin:
+        return None
+    return db.session.scalar(sa.select(CourseStaff.cohort_id).where(
+        CourseStaff.course_id == course.id, CourseStaff.user_id == current_user.id))
+
+
+def _can_manage(course: Course) -> bool:
+    return current_user.is_admin or staff_role(course.id, current_user) in MANAGERS
+
+
+def _cohorts(course: Course) -> list[Cohort]:
+    return list(db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name)))
+
+
+def _roster(course: Course, cohort_id: int | None) -> list[Enrolment]:
+    stmt = (sa.select(Enrolment).join(Enrolment.user)
+            .where(Enrolment.course_id == course.id, Enrolment.status.in_(HOLDS_PLACE))
+            .options(so.contains_eager(Enrolment.user)).order_by(User.full_name, Enrolment.id))
+    if cohort_id:
+        stmt = stmt.where(Enrolment.cohort_id == cohort_id)
+    return list(db.session.scalars(stmt))
+
+
+def _cohort_arg(course: Course) -> int | None:
+    scope = _scope(course)
+    try:
+        wanted = int(request.args.get("cohort") or 0) or None
+    except ValueError:
+        abort(400)
+    if scope is not None:
+        if wanted not in (None, scope):
+            abort(404)
+        return scope
+    return wanted
+
+
+# --- roster ------------------------------------------------------------------------------
+
+@bp.route("/courses/<slug>/roster")
+@staff_required
+def roster(slug: str):
+    course = course_for_staff(slug, current_user)
+    cohort_id = _cohort_arg(course)
+    people = _roster(course, cohort_id)
+    email_form = EmailCohortForm()
+    cohorts = _cohorts(course)
+    email_form.cohort_id.choices = [(0, _("Everyone accepted"))] + [(c.id, c.name) for c in cohorts]
+    email_form.cohort_id.data = cohort_id or 0
+    return render_template(
+        "teaching/roster.html", course=course, people=people, cohorts=cohorts, cohort_id=cohort_id,
+        progress=services.progress_for(course, people), can_manage=_can_manage(course), email_form=email_form,
+        cohort_names={c.id: c.name for c in cohorts},
+    )
+
+
+@bp.route("/courses/<slug>/roster.csv")
+@staff_required
+def roster_csv(slug: str):
+    course = course_for_staff(slug, current_user)
+    cohort_id = _cohort_arg(course)
+    people = _roster(course, cohort_id)
+    progress = services.progress_for(course, people)
+    names = {c.id: c.name for c in _cohorts(course)}
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([_("Full name"), _("Name in native script"), _("Email"), _("Organisation"), _("Type of organisation"),
+                     _("Country"), _("Cohort"), _("Status"), _("Attendance rate (%)"), _("Hours attended")])
+    for e in people:
+        u, p = e.user, progress[e.id]
+        writer.writerow([_csv_safe(u.full_name), _csv_safe(u.native_name or ""), u.email, _csv_safe(u.organisation or ""),
+                         label(u.organisation_type) if u.organisation_type else "", u.country or "",
+                         _csv_safe(names.get(e.cohort_id, "")), label(e.status),
+                         "" if p.rate is None else p.rate, round(p.attended_hours, 2)])
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{course.slug}-roster.csv"'})
+
+
+@bp.route("/courses/<slug>/email", methods=["POST"])
+@staff_required
+def email_people(slug: str):
+    course = course_for_staff(slug, current_user, manage=True)
+    form = EmailCohortForm()
+    form.cohort_id.choices = [(0, "")] + [(c.id, c.name) for c in _cohorts(course)]
+    if not form.validate_on_submit():
+        flash(_("Write a subject and a message."), "danger")
+        return roster(slug), 400
+    n = services.email_cohort(course, form.cohort_id.data or None, form.subject.data, form.body.data, current_user)
+    db.session.commit()
+    deliver_after_commit()
+    flash(ngettext("Your message is on its way to %(num)d person.", "Your message is on its way to %(num)d people.", n), "success")
+    return redirect(url_for("teaching.roster", slug=slug, cohort=form.cohort_id.data or None))
+
+
+# --- cohorts ---------------------------------------------------------------------------
+
+@bp.route("/courses/<slug>/cohorts", methods=["GET", "POST"])
+@staff_required
+def cohorts(slug: str):
+    course = course_for_staff(slug, current_user, manage=True)
+    form = CohortForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.save_cohort(course, None, form.name.data, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            status = error.status_code
+        else:
+            db.session.commit()
+            flash(_("Cohort created."), "success")
+            return redirect(url_for("teaching.cohorts", slug=slug))
+    elif request.method == "POST":
+        status = 400
+    all_cohorts = _cohorts(course)
+    people = _roster(course, None)
+    sizes = {c.id: sum(1 for e in people if e.cohort_id == c.id) for c in all_cohorts}
+    return render_template("teaching/cohorts.html", course=course, cohorts=all_cohorts, people=people, sizes=sizes,
+                           form=form, rename_form=CohortForm(formdata=None), balance_form=BalanceForm(),
+                           confirm_form=ConfirmForm()), status
+
+
+def _cohort_or_404(course: Course, cohort_id: int) -> Cohort:
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None or cohort.course_id != course.id:
+        abort(404)
+    return cohort
+
+
+def _cohort_action(slug: str, action, done: str):  # noqa: ANN001
+    course = course_for_staff(slug, current_user, manage=True)
+    try:
+        action(course)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return cohorts(slug)[0], error.status_code
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("teaching.cohorts", slug=slug))
+
+
+@bp.route("/courses/<slug>/cohorts/<int:cohort_id>/rename", methods=["POST"])
+@staff_required
+def rename_cohort(slug: str, cohort_id: int):
+    form = CohortForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _cohort_action(slug, lambda c: services.save_cohort(c, _cohort_or_404(c, cohort_id), form.name.data, current_user),
+                          _("Cohort renamed."))
+
+
+@bp.route("/courses/<slug>/cohorts/<int:cohort_id>/delete", methods=["POST"])
+@staff_required
+def delete_cohort(slug: str, cohort_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _cohort_action(slug, lambda c: services.delete_cohort(_cohort_or_404(c, cohort_id), current_user),
+                          _("Cohort deleted."))
+
+
+@bp.route("/courses/<slug>/cohorts/assign", methods=["POST"])
+@staff_required
+def assign_cohort(slug: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        ids = [int(v) for v in request.form.getlist("ids")][:2000]
+        cohort_id = int(request.form.get("cohort_id") or 0) or None
+    except ValueError:
+        abort(400)
+    if not ids:
+        course_for_staff(slug, current_user, manage=True)
+        flash(_("Choose at least one participant."), "danger")
+        return cohorts(slug)[0], 400
+    return _cohort_action(slug, lambda c: services.assign_cohort(c, ids, cohort_id, current_user), _("Cohorts updated."))
+
+
+@bp.route("/courses/<slug>/cohorts/balance", methods=["POST"])
+@staff_required
+def balance_cohorts(slug: str):
+    form = BalanceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _cohort_action(slug, lambda c: services.balance_cohorts(c, current_user, by_country=form.by_country.data),
+                          _("Participants spread over the cohorts."))
+
+
+# --- attendance sheet --------------------------------------------------------------------
+
+def _session_for_staff(course: Course, session_id: int) -> CourseSession:
+    session = db.session.get(CourseSession, session_id)
+    if session is None or session.course_id != course.id:
+        abort(404)
+    scope = _scope(course)
+    if scope is not None and session.cohort_id not in (None, scope):
+        abort(404)
+    return session
+
+
+@bp.route("/courses/<slug>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+@staff_required
+def attendance_sheet(slug: str, session_id: int):
+    course = course_for_staff(slug, current_user)
+    session = _session_for_staff(course, session_id)
+    status = 200
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        entries = {}
+        for key, value in request.form.items():
+            if key.startswith("status-"):
+                try:
+                    entries[int(key[7:])] = (AttendanceStatus(value), request.form.get(f"note-{key[7:]}", ""))
+                except ValueError:
+                    abort(400)
+        begin_write()
+        session = db.session.get(CourseSession, session_id)
+        try:
+            if request.form.get("all_present"):
+                n = services.mark_all_present(session, current_user)
+            else:
+                n = services.save_sheet(session, entries, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            status = error.status_code
+        else:
+            db.session.commit()
+            flash(ngettext("%(num)d change saved.", "%(num)d changes saved.", n), "success")
+            return redirect(url_for("teaching.attendance_sheet", slug=slug, session_id=session_id))
+    expected = services.expected_enrolments(session)
+    rows = {a.enrolment_id: a for a in db.session.scalars(
+        sa.select(Attendance).where(Attendance.session_id == session.id).options(so.joinedload(Attendance.recorded_by)))}
+    return render_template("teaching/attendance.html", course=course, session=session, expected=expected, rows=rows,
+                           statuses=list(AttendanceStatus), history=services.attendance_history(session),
+                           confirm_form=ConfirmForm(), names={e.id: e.user.full_name for e in expected}), status
+
+
+# --- self check-in: the instructor's screen ----------------------------------------------
+
+def _checkin_state(session: CourseSession) -> dict:
+    now = utcnow()
+    is_open = services.checkin_open(session, now)
+    code = services.code_at(session, now) if is_open else None
+    url = url_for("checkin.checkin", code=code, _external=True) if code else None
+    qr = Markup(segno.make(url, error="m").svg_inline(scale=6, dark="#0b5d4b")) if url else None
+    checked = db.session.execute(
+        sa.select(User.full_name, User.native_name, Attendance.status, Attendance.recorded_at)
+        .join(Enrolment, Enrolment.id == Attendance.enrolment_id).join(User, User.id == Enrolment.user_id)
+        .where(Attendance.session_id == session.id, Attendance.status.in_(services.ATTENDED))
+        .order_by(Attendance.recorded_at.desc())
+    ).all()
+    return {"open": is_open, "code": code, "qr": qr, "url": url, "seconds_left": services.seconds_left(now),
+            "checked": checked, "expected": len(services.expected_enrolments(session))}
+
+
+@bp.route("/courses/<slug>/sessions/<int:session_id>/checkin")
+@staff_required
+def checkin_screen(slug: str, session_id: int):
+    course = course_for_staff(slug, current_user)
+    session = _session_for_staff(course, session_id)
+    return render_template("teaching/checkin.html", course=course, session=session, state=_checkin_state(session))
+
+
+@bp.route("/courses/<slug>/sessions/<int:session_id>/checkin/live")
+@staff_required
+def checkin_live(slug: str, session_id: int):
+    course = course_for_staff(slug, current_user)
+    session = _session_for_staff(course, session_id)
+    state = _checkin_state(session)
+    html = render_template("teaching/_checkin_live.html", session=session, state=state)
+    return jsonify(html=html, seconds_left=state["seconds_left"])
+
+
+# --- completion -----------------------------------------------------------------------------
+
+@bp.route("/courses/<slug>/completion", methods=["GET", "POST"])
+@staff_required
+def completion(slug: str):
+    course = course_for_staff(slug, current_user, manage=True)
+    status = 200
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            ids = [int(v) for v in request.form.getlist("ids")][:2000]
+        except ValueError:
+            abort(400)
+        outcome = request.form.get("outcome")
+        if outcome not in ("passed", "not_passed") or not ids:
+            flash(_("Choose at least one participant and an outcome."), "danger")
+            status = 400
+        else:
+            begin_write()
+            chosen = db.session.scalars(sa.select(Enrolment).where(
+                Enrolment.course_id == course.id, Enrolment.id.in_(ids))).all()
+            if len(chosen) != len(set(ids)):
+                abort(404)
+            try:
+                for e in chosen:
+                    services.record_completion(e, outcome == "passed", request.form.get(f"note-{e.id}", ""), current_user)
+            except DomainError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+                status = error.status_code
+            else:
+                db.session.commit()
+                flash(ngettext("Completion recorded for %(num)d participant.", "Completion recorded for %(num)d participants.",
+                               len(chosen)), "success")
+                return redirect(url_for("teaching.completion", slug=slug))
+    people = _roster(course, None)
+    return render_template("teaching/completion.html", course=course, people=people,
+                           progress=services.progress_for(course, people), confirm_form=ConfirmForm(),
+                           ended=course.ends_on <= utcnow().date()), status
