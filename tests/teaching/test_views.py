@@ -1,0 +1,201 @@
+import csv
+import datetime as dt
+import io
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from app.accounts.models import Role
+from app.catalogue.models import Course
+from app.core.types import utcnow
+from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.extensions import db
+from app.schedule.models import CourseSession
+from app.teaching import services
+from app.teaching.models import Attendance, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
+from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
+from tests.helpers import ROLES, build_world, login_as
+
+UTC = dt.timezone.utc
+
+
+def _running_world():
+    """A course running now, a session started 5 minutes ago, a lead, an assistant, a participant."""
+    now = utcnow()
+    course = CourseFactory(starts_on=now.date() - dt.timedelta(days=1), ends_on=now.date() + dt.timedelta(days=2))
+    session = SessionFactory(course=course, starts_at=now - dt.timedelta(minutes=5), ends_at=now + dt.timedelta(hours=2))
+    lead = UserFactory(email="lead@example.org", role=Role.INSTRUCTOR)
+    assistant = UserFactory(email="assistant@example.org", role=Role.INSTRUCTOR)
+    db.session.add_all([CourseStaff(course_id=course.id, user_id=lead.id, role=StaffRole.LEAD),
+                        CourseStaff(course_id=course.id, user_id=assistant.id, role=StaffRole.ASSISTANT)])
+    e = EnrolmentFactory(course=course, user=UserFactory(email="p@example.org", full_name="Wang Wei", native_name="王伟"))
+    db.session.commit()
+    return course, session, e
+
+
+def test_participant_checks_in_over_http_and_guessing_is_rate_limited(app, client, auth, app_ctx):
+    course, session, e = _running_world()
+    auth.login("p@example.org")
+    page = client.get("/checkin?code=123")
+    assert page.status_code == 200 and 'value="123"' in page.get_data(as_text=True)
+    codes = [f"{i:06d}" for i in range(20)]
+    right = services.code_at(session, utcnow())
+    wrong = [c for c in codes if c != right][:10]
+    statuses = [client.post("/checkin", data={"code": c}).status_code for c in wrong]
+    assert statuses == [400] * 10
+    assert client.post("/checkin", data={"code": right}).status_code == 429  # even the right one, for a minute
+
+
+def test_participant_checkin_success_and_already(client, auth, app_ctx):
+    course, session, e = _running_world()
+    auth.login("p@example.org")
+    code = services.code_at(session, utcnow())
+    response = client.post("/checkin", data={"code": code}, follow_redirects=True)
+    assert "You are checked in" in response.get_data(as_text=True)
+    again = client.post("/checkin", data={"code": services.code_at(session, utcnow())})
+    assert again.status_code == 409 and "already checked in" in again.get_data(as_text=True)
+    assert client.post("/checkin", data={"code": "abc"}).status_code == 400
+
+
+def test_instructor_screen_shows_code_qr_and_who_checked_in(client, auth, app_ctx):
+    course, session, e = _running_world()
+    services.mark(session, e.id, A.PRESENT, e.user, method=__import__("app.teaching.models", fromlist=["x"]).AttendanceMethod.SELF_CHECKIN)
+    db.session.commit()
+    auth.login("assistant@example.org")
+    html = client.get(f"/teach/courses/{course.slug}/sessions/{session.id}/checkin").get_data(as_text=True)
+    code = services.code_at(session, utcnow())
+    assert f"{code[:3]} {code[3:]}" in html and "<svg" in html and "Wang Wei 王伟" in html
+    live = client.get(f"/teach/courses/{course.slug}/sessions/{session.id}/checkin/live").json
+    assert "Wang Wei" in live["html"] and 0 < live["seconds_left"] <= 60
+    assert "/static/js/checkin.js" in html
+
+
+def test_sheet_over_http_and_the_assistant_cannot_record_completion(client, auth, app_ctx):
+    course, session, e = _running_world()
+    auth.login("assistant@example.org")
+    base = f"/teach/courses/{course.slug}/sessions/{session.id}/attendance"
+    assert client.post(base, data={f"status-{e.id}": "late", f"note-{e.id}": "bus 🚌"}).status_code == 302
+    db.session.rollback()
+    row = db.session.scalar(sa.select(Attendance))
+    assert row.status is A.LATE and row.note == "bus 🚌"
+    assert client.post(base, data={f"status-{e.id}": "sleeping"}).status_code == 400
+    assert client.post(base, data={"status-999999": "present"}).status_code == 404
+    assert "bus 🚌" in client.get(base).get_data(as_text=True)
+    assert client.get(f"/teach/courses/{course.slug}/completion").status_code == 404
+    assert client.get(f"/teach/courses/{course.slug}/cohorts").status_code == 404
+
+
+def test_roster_csv_with_chinese_names_and_rates(client, auth, app_ctx):
+    course, session, e = _running_world()
+    auth.login("lead@example.org")
+    response = client.get(f"/teach/courses/{course.slug}/roster.csv")
+    assert response.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[1][:3] == ["Wang Wei", "王伟", "p@example.org"]
+    assert client.get(f"/teach/courses/{course.slug}/roster?cohort=abc").status_code == 400
+
+
+def test_email_this_cohort_is_queued_and_audited(client, auth, mail, app_ctx):
+    course, session, e = _running_world()
+    auth.login("lead@example.org")
+    response = client.post(f"/teach/courses/{course.slug}/email", data={"cohort_id": "0", "subject": "Bus at 8",
+                                                                        "body": "Meet at <gate> 3"})
+    assert response.status_code == 302
+    [message] = mail
+    assert message["Subject"] == f"Bus at 8 — {course.title}"
+    assert "&lt;gate&gt;" in message.get_body(("html",)).get_content()
+    assert client.post(f"/teach/courses/{course.slug}/email", data={"subject": ""}).status_code == 400
+
+
+def test_completion_in_bulk_after_the_end(client, auth, app_ctx):
+    course, session, e = _running_world()
+    auth.login("lead@example.org")
+    assert client.post(f"/teach/courses/{course.slug}/completion", data={"ids": [e.id], "outcome": "passed"}).status_code == 400
+    with time_machine.travel(utcnow() + dt.timedelta(days=5)):
+        ok = client.post(f"/teach/courses/{course.slug}/completion", data={"ids": [e.id], "outcome": "passed",
+                                                                          f"note-{e.id}": "Well done"})
+        assert ok.status_code == 302
+    db.session.rollback()
+    assert db.session.get(Enrolment, e.id).status is S.COMPLETED
+
+
+def test_cohort_screens(client, auth, app_ctx):
+    course, session, e = _running_world()
+    auth.login("lead@example.org")
+    base = f"/teach/courses/{course.slug}/cohorts"
+    assert client.post(base, data={"name": "Rome cohort"}).status_code == 302
+    assert client.post(base, data={"name": ""}).status_code == 400
+    assert client.post(base, data={"name": "ROME cohort"}).status_code == 409
+    db.session.rollback()
+    cohort = db.session.scalar(sa.select(Cohort))
+    assert client.post(f"{base}/assign", data={"ids": [e.id], "cohort_id": cohort.id}).status_code == 302
+    assert client.post(f"{base}/{cohort.id}/delete").status_code == 400
+    assert client.post(f"{base}/balance", data={"by_country": "y"}).status_code == 302
+    assert client.post(f"{base}/999999/delete").status_code == 404
+
+
+def test_my_progress_on_me(client, auth, app_ctx):
+    course, session, e = _running_world()
+    past = SessionFactory(course=course, starts_at=utcnow() - dt.timedelta(days=1), ends_at=utcnow() - dt.timedelta(days=1) + dt.timedelta(hours=2))
+    db.session.add(Attendance(session_id=past.id, enrolment_id=e.id, status=A.PRESENT, method="sheet"))
+    db.session.commit()
+    auth.login("p@example.org")
+    html = client.get("/me").get_data(as_text=True)
+    assert "Attendance: 100.0 % (2.0 of 2.0 hours held)" in html and "Needed for a completion certificate: 75 %" in html
+
+
+def test_roster_and_sheet_query_counts_are_constant(client, auth, app_ctx, query_counter):
+    course, session, e = _running_world()
+    auth.login("lead@example.org")
+
+    def count(path):
+        with query_counter() as n:
+            assert client.get(path).status_code == 200
+        return n["n"]
+
+    paths = [f"/teach/courses/{course.slug}/roster", f"/teach/courses/{course.slug}/sessions/{session.id}/attendance",
+             f"/teach/courses/{course.slug}/completion", f"/teach/courses/{course.slug}/sessions/{session.id}/checkin"]
+    small = [count(p) for p in paths]
+    for _ in range(25):
+        extra = EnrolmentFactory(course=course)
+        db.session.add(Attendance(session_id=session.id, enrolment_id=extra.id, status=A.PRESENT, method="sheet",
+                                  recorded_by_id=extra.user_id))
+    db.session.commit()
+    assert [count(p) for p in paths] == small
+
+
+LOGIN = "login"
+MATRIX = [
+    ("GET", "/teach/courses/{slug}/roster", [LOGIN, 404, 404, 404, 200, 200]),
+    ("GET", "/teach/courses/{slug}/roster.csv", [LOGIN, 404, 404, 404, 200, 200]),
+    ("POST", "/teach/courses/{slug}/email", [LOGIN, 404, 404, 404, 400, 400]),
+    ("GET", "/teach/courses/{slug}/cohorts", [LOGIN, 404, 404, 404, 200, 200]),
+    ("POST", "/teach/courses/{slug}/cohorts/balance", [LOGIN, 404, 404, 404, 400, 400]),
+    ("POST", "/teach/courses/{slug}/cohorts/assign", [LOGIN, 404, 404, 404, 400, 400]),
+    ("GET", "/teach/courses/{slug}/sessions/{sid}/attendance", [LOGIN, 404, 404, 404, 200, 200]),
+    ("GET", "/teach/courses/{slug}/sessions/{sid}/checkin", [LOGIN, 404, 404, 404, 200, 200]),
+    ("GET", "/teach/courses/{slug}/sessions/{sid}/checkin/live", [LOGIN, 404, 404, 404, 200, 200]),
+    ("GET", "/teach/courses/{other}/sessions/{sid}/attendance", [LOGIN, 404, 404, 404, 404, 404]),
+    ("GET", "/teach/courses/{slug}/completion", [LOGIN, 404, 404, 404, 200, 200]),
+    ("GET", "/checkin", [LOGIN, 200, 200, 200, 200, 200]),
+    ("GET", "/admin/courses/{cid}/staff", [LOGIN, 404, 404, 404, 404, 200]),
+]
+
+
+@pytest.mark.parametrize("role_index,role", list(enumerate(ROLES)))
+@pytest.mark.parametrize("method,template,expected", MATRIX, ids=[f"{m} {t}" for m, t, _ in MATRIX])
+def test_access_matrix(app, role_index, role, method, template, expected):
+    with app.app_context():
+        world = build_world()
+        course = db.session.get(Course, world.course_id)
+        sid = SessionFactory(course=course).id
+    client = app.test_client()
+    login_as(client, world, role)
+    path = template.format(slug=world.slug, other=world.other_slug, sid=sid, cid=world.course_id)
+    response = client.open(path, method=method, data={})
+    want = expected[role_index]
+    if want == LOGIN:
+        assert response.status_code == 302 and "/auth/login" in response.headers["Location"], path
+    else:
+        assert response.status_code == want, (role, path, response.status_code)
