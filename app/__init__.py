@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from app.catalogue.api import bp as api_bp
     from app.catalogue.feeds import bp as feeds_bp
     from app.catalogue.views import bp as catalogue_bp
+    from app.certificates.views import bp as certificates_bp
     from app.core.views import bp as core_bp
     from app.enrolment.views import bp as enrolment_bp
     from app.participant.views import bp as participant_bp
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(teaching_bp)
     app.register_blueprint(checkin_bp)
     app.register_blueprint(participant_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(admin_bp)
 
 
@@ -138,11 +140,13 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from app.accounts.commands import users_cli
     from app.admin.demo import seed_cli
+    from app.certificates.commands import certificates_cli
     from app.jobs.commands import scheduler_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(certificates_cli)
 
 
 def configure_logging(app: Flask) -> None:

@@ -52,6 +52,19 @@ _LABELS = {
     "late": _l("Late"),
     "absent": _l("Absent"),
     "excused": _l("Excused"),
+    # attendance methods
+    "sheet": _l("Attendance sheet"),
+    "self_checkin": _l("Self check-in"),
+    "import": _l("Import"),
+    # background work
+    "queued": _l("Waiting to start"),
+    "running": _l("Running"),
+    "done": _l("Done"),
+    "failed": _l("Failed"),
+    "success": _l("Succeeded"),
+    "error": _l("Error"),
+    "sent": _l("Sent"),
+    "sending": _l("Sending"),
     # certificates
     "attendance": _l("Certificate of attendance"),
     "completion": _l("Certificate of completion"),

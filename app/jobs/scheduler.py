@@ -47,10 +47,12 @@ def run_recorded(app: Flask, job_id: str, func: Callable[[], dict | None]) -> No
 
 def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
     """Every periodic job: id → (function, trigger arguments)."""
+    from app.certificates.services import run_queued_batches
     from app.notifications.services import deliver_pending
 
     return {
         "deliver_outbox": (deliver_pending, {"trigger": "interval", "seconds": 10}),
+        "certificate_batches": (run_queued_batches, {"trigger": "interval", "seconds": 15}),
     }
 
 

@@ -19,6 +19,7 @@ from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db, limiter
 from app.schedule import services as schedule
 from app.schedule.ical import build_calendar
+from app.certificates.models import Certificate, CertificateStatus
 from app.teaching import services as teaching
 
 bp = Blueprint("participant", __name__, url_prefix="/me")
@@ -38,9 +39,14 @@ def dashboard():
     upcoming = schedule.personal_sessions(current_user, start=utcnow(), end=utcnow() + dt.timedelta(days=14),
                                           include_cancelled=False)[:8]
     placed = [e for e in enrolments if e.holds_place]
+    certificates = db.session.scalars(
+        sa.select(Certificate).where(Certificate.enrolment_id.in_([e.id for e in enrolments] or [0]),
+                                     Certificate.status == CertificateStatus.VALID).order_by(Certificate.issued_at.desc())
+    ).all()
     return render_template(
         "participant/dashboard.html", enrolments=enrolments, positions=positions, upcoming=upcoming,
-        progress=teaching.progress_for(None, placed),
+        progress=teaching.progress_for(None, placed), certificates=certificates,
+        course_of={e.id: e.course for e in enrolments},
         can_withdraw={e.id: enrolment_services.can_withdraw(e) for e in enrolments}, confirm_form=ConfirmForm(),
     )
 
