@@ -83,6 +83,21 @@ def _font(path: str | None) -> str:
     return FALLBACK_FONT
 
 
+@lru_cache(maxsize=8)
+def _coverage(font: str) -> frozenset[int] | None:
+    face = getattr(pdfmetrics.getFont(font), "face", None)
+    cmap = getattr(face, "charToGlyph", None)
+    return frozenset(cmap) if cmap else None
+
+
+def printable(text: str, font: str) -> str:
+    """Drop characters the font has no glyph for (an emoji, say), rather than print a box."""
+    covered = _coverage(font)
+    if covered is None:
+        return text
+    return " ".join("".join(ch for ch in text if ord(ch) in covered or ch == " ").split())
+
+
 def _fit(text: str, font: str, size: float, max_width: float, min_size: float = 9) -> float:
     """The largest size ≤ `size` at which `text` fits on one line (never below `min_size`)."""
     width = pdfmetrics.stringWidth(text, font, size)
@@ -124,6 +139,7 @@ class CertificateRenderer:
         return self.buf.getvalue()
 
     def text(self, x: float, y: float, value: str, size: float, color: Color = INK, centre: bool = True) -> None:
+        value = printable(value, self.font)
         self.c.setFont(self.font, size)
         self.c.setFillColor(color)
         (self.c.drawCentredString if centre else self.c.drawString)(x, y, value)
@@ -148,9 +164,9 @@ class CertificateRenderer:
 
     def holder(self, y: float) -> float:
         self.text(PAGE_W / 2, y + 30, self.t["certifies"], 13, GREY)
-        name = self.s["holder_name"]
+        name = printable(self.s["holder_name"], self.font)
         self.text(PAGE_W / 2, y - 8, name, _fit(name, self.font, 30, PAGE_W - 160))
-        native = self.s.get("holder_native_name")
+        native = printable(self.s.get("holder_native_name") or "", self.font)
         if native:
             y -= 34
             self.text(PAGE_W / 2, y - 6, native, _fit(native, self.font, 22, PAGE_W - 160))
