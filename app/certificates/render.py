@@ -106,6 +106,7 @@ def _fit(text: str, font: str, size: float, max_width: float, min_size: float = 
     return max(min_size, size * max_width / width)
 
 
+@lru_cache(maxsize=64)
 def _date(value: str, lang: str) -> str:
     return format_date(dt.date.fromisoformat(value), "long", locale={"zh": "zh_Hans_CN"}.get(lang, lang))
 
@@ -222,13 +223,21 @@ class CertificateRenderer:
                   GREY, centre=False)
 
     def qr(self) -> None:
-        """The verification URL as a QR code, drawn as one vector path from segno's matrix."""
-        matrix = segno.make(self.s["verify_url"], error="m", boost_error=False).matrix
-        size, module = 86, 86 / (len(matrix) + 8)
+        """The verification URL as a QR code, drawn as one vector path from segno's matrix.
+
+        The mask is fixed rather than searched for: any of the eight masks scans, and the
+        search is most of the cost of encoding."""
+        matrix = segno.make(self.s["verify_url"], error="m", boost_error=False, mask=4, micro=False).matrix
+        quiet = 4
+        modules = len(matrix) + 2 * quiet
+        size = 86
         x0, y0 = PAGE_W - MARGIN - 16 - size, 40
         c = self.c
+        c.saveState()
+        c.translate(x0, y0 + size)
+        c.scale(size / modules, -size / modules)  # one unit per module, rows going down
         c.setFillColor(HexColor("#ffffff"))
-        c.rect(x0, y0, size, size, stroke=0, fill=1)
+        c.rect(0, 0, modules, modules, stroke=0, fill=1)
         path = c.beginPath()
         for r, row in enumerate(matrix):
             col = 0
@@ -237,12 +246,12 @@ class CertificateRenderer:
                     start = col
                     while col < len(row) and row[col]:
                         col += 1
-                    # one rectangle per run of dark modules on the row
-                    path.rect(x0 + (start + 4) * module, y0 + size - (r + 5) * module, (col - start) * module, module)
+                    path.rect(start + quiet, r + quiet, col - start, 1)  # one rectangle per run of dark modules
                 else:
                     col += 1
         c.setFillColor(HexColor("#000000"))
         c.drawPath(path, stroke=0, fill=1)
+        c.restoreState()
 
 
 def _number(value: float) -> str:
