@@ -80,8 +80,9 @@ class Config:
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Ponte <no-reply@ponte.example.org>")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
-    # Until the scheduler delivers the outbox, views deliver right after their commit.
-    PONTE_DELIVER_AFTER_COMMIT = _bool("PONTE_DELIVER_AFTER_COMMIT", True)
+    # The scheduler process delivers the outbox. Turned on, views also deliver right
+    # after their commit (tests, and a deployment that runs no scheduler).
+    PONTE_DELIVER_AFTER_COMMIT = _bool("PONTE_DELIVER_AFTER_COMMIT", False)
 
     PONTE_BASE_URL = os.environ.get("PONTE_BASE_URL", "http://127.0.0.1:5000")
     PONTE_ORGANISATION = os.environ.get("PONTE_ORGANISATION", "Ponte Foundation for Italy–China Sustainability")
@@ -121,6 +122,7 @@ class TestingConfig(Config):
     )
     WTF_CSRF_ENABLED = False
     MAIL_BACKEND = "memory"
+    PONTE_DELIVER_AFTER_COMMIT = True
     SERVER_NAME = None
     PONTE_PAGE_CACHE_SECONDS = 0  # tests see every change at once; test_cache turns it on
     # Fast hashing in tests only; still argon2id, so the same code path runs.

@@ -284,3 +284,64 @@ def remove_staff(course_id: int, staff_id: int):
     db.session.commit()
     flash(_("Staff updated."), "success")
     return redirect(url_for("admin.course_staff", course_id=course_id))
+
+
+# --- background jobs and the outbox -----------------------------------------------------
+
+@bp.route("/jobs")
+@admin_required
+def jobs():
+    from app.jobs.models import JobRequest, JobRun
+    from app.jobs.scheduler import job_table
+    from app.notifications.models import OutboxMessage, OutboxStatus
+
+    job_ids = list(job_table())
+    latest = {}
+    for run in db.session.scalars(
+            sa.select(JobRun).where(JobRun.id.in_(sa.select(sa.func.max(JobRun.id)).group_by(JobRun.job_id)))):
+        latest[run.job_id] = run
+    selected = request.args.get("job") or None
+    if selected and selected not in job_ids:
+        abort(404)
+    runs_stmt = sa.select(JobRun).order_by(JobRun.id.desc()).limit(50)
+    if selected:
+        runs_stmt = runs_stmt.where(JobRun.job_id == selected)
+    waiting = set(db.session.scalars(sa.select(JobRequest.job_id).where(JobRequest.taken_at.is_(None))))
+    counts = dict(db.session.execute(sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)).all())
+    problems = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.status.in_((OutboxStatus.FAILED, OutboxStatus.PENDING)))
+        .order_by(OutboxMessage.status.desc(), OutboxMessage.id.desc()).limit(50)).all()
+    return render_template("admin/jobs.html", job_ids=job_ids, latest=latest, runs=db.session.scalars(runs_stmt).all(),
+                           selected=selected, waiting=waiting, counts=counts, problems=problems, confirm_form=ConfirmForm())
+
+
+@bp.route("/jobs/<job_id>/run", methods=["POST"])
+@admin_required
+def run_job(job_id: str):
+    from app.jobs.services import request_run
+
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        request_run(job_id, current_user)
+    except KeyError:
+        abort(404)
+    db.session.commit()
+    flash(_("Asked the scheduler to run %(job)s; it starts within seconds.", job=job_id), "success")
+    return redirect(url_for("admin.jobs"))
+
+
+@bp.route("/outbox/<int:message_id>/resend", methods=["POST"])
+@admin_required
+def resend_message(message_id: int):
+    from app.notifications.services import resend
+
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        resend(message_id, current_user)
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash(_("The message is queued again."), "success")
+    return redirect(url_for("admin.jobs"))

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from contextlib import nullcontext
 from typing import Any
 
@@ -66,9 +66,23 @@ def queue_email(
         attachment_kind=attachment[0] if attachment else None,
         attachment_ref=attachment[1] if attachment else None,
     )
-    db.session.add(message)
-    db.session.flush()
+    if dedupe_key is None:
+        db.session.add(message)
+        db.session.flush()
+        return message
+    try:
+        # Two schedulers queuing the same reminder at once: the unique key lets one win.
+        with db.session.begin_nested():
+            db.session.add(message)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        return None
     return message
+
+
+def _mail_domain() -> str:
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    return sender.rsplit("@", 1)[-1].strip(" >") or "ponte.local"
 
 
 def _worker_name() -> str:
@@ -99,7 +113,8 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["Subject"] = message.subject
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = formataddr((message.recipient_name, message.recipient)) if message.recipient_name else message.recipient
-    email["Message-ID"] = make_msgid(idstring=f"ponte-{message.id}", domain="ponte.local")
+    # The same Message-ID on every attempt, so a retry after a crash is recognisable.
+    email["Message-ID"] = f"<ponte-outbox-{message.id}-{int(message.created_at.timestamp())}@{_mail_domain()}>"
     email["Content-Language"] = message.language
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
@@ -123,6 +138,22 @@ def _attachments(message: OutboxMessage) -> list[tuple[str, bytes, str, str]]:
     if provider is None:
         raise RuntimeError(f"no attachment provider for {message.attachment_kind!r}")
     return [provider(message.attachment_ref)]
+
+
+def resend(message_id: int, actor) -> OutboxMessage:  # noqa: ANN001
+    """An admin puts a failed (or stuck) message back in the queue."""
+    from app.audit.services import record
+
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise LookupError(message_id)
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = utcnow()
+    message.attempts = 0
+    message.claimed_by = None
+    db.session.flush()
+    record("outbox.resent", message, actor=actor, recipient=message.recipient)
+    return message
 
 
 def deliver_pending(limit: int = 100) -> dict[str, int]:
@@ -173,7 +204,9 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
 
 
 def deliver_after_commit() -> None:
-    """Called by a view after its commit while the web still delivers mail itself."""
+    """Called by views after their commit. In production the scheduler process delivers
+    the outbox (PONTE_DELIVER_AFTER_COMMIT off); tests and single-process setups may
+    turn this on to send at once. Either way the message was committed first."""
     if current_app.config.get("PONTE_DELIVER_AFTER_COMMIT"):
         try:
             deliver_pending()

@@ -1,0 +1,147 @@
+"""The periodic jobs. Each scans for due rows, is safe to run twice (or in two processes
+at once), and commits once per unit of work; `run_recorded` records every run."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.accounts.models import PasswordResetToken, User
+from app.catalogue.models import Course, CourseStatus
+from app.core.types import utcnow
+from app.enrolment.models import Enrolment, EnrolmentStatus
+from app.enrolment.services import promote_waitlist
+from app.extensions import db
+from app.jobs.models import JobRequest
+from app.notifications.services import queue_email
+from app.schedule.ical import build_calendar
+from app.schedule.models import CourseSession, SessionStatus
+from app.schedule.services import affected_people
+
+REMINDER_OFFSETS = {"24h": dt.timedelta(hours=24), "1h": dt.timedelta(hours=1)}
+# A reminder is sent when its moment has come, unless the session is already under way.
+REMINDER_LATE_LIMIT = dt.timedelta(minutes=50)
+
+
+def send_session_reminders(now: dt.datetime | None = None) -> dict[str, int]:
+    """24 h and 1 h before each session, one reminder per person, offset and session time.
+
+    The dedupe key holds the session's start, so a session moved after its reminder gets
+    a fresh one at the new time, and nobody gets the same reminder twice.
+    """
+    now = now or utcnow()
+    queued = 0
+    for name, offset in REMINDER_OFFSETS.items():
+        due = db.session.scalars(
+            sa.select(CourseSession)
+            .where(CourseSession.status == SessionStatus.SCHEDULED,
+                   CourseSession.starts_at > now,
+                   CourseSession.starts_at <= now + offset,
+                   CourseSession.starts_at > now + offset - REMINDER_LATE_LIMIT if name == "1h" else sa.true())
+            .join(Course, Course.id == CourseSession.course_id).where(Course.status == CourseStatus.PUBLISHED)
+            .options(so.joinedload(CourseSession.course), so.joinedload(CourseSession.venue),
+                     so.selectinload(CourseSession.instructors))
+        ).unique().all()
+        for session in due:
+            if name == "24h" and session.starts_at <= now + REMINDER_OFFSETS["1h"]:
+                continue  # too close: the 1-hour reminder will do
+            for person in affected_people(session):
+                key = f"reminder:{session.id}:{person.id}:{name}:{int(session.starts_at.timestamp())}"
+                message = queue_email(person, "session_reminder", dedupe_key=key, session=session, course=session.course,
+                                      tz=person.timezone, offset=name, attachment=("session_ics", f"{session.id}:{person.id}"))
+                if message is not None:
+                    queued += 1
+            db.session.commit()
+    return {"queued": queued}
+
+
+def _session_ics(ref: str) -> tuple[str, bytes, str, str]:
+    session_id, person_id = (int(x) for x in ref.split(":"))
+    session = db.session.get(CourseSession, session_id)
+    person = db.session.get(User, person_id)
+    join = {session.id} if session.join_url and person is not None else set()
+    return "session.ics", build_calendar([session], name=session.course.title, join_links_for=join), "text", "calendar"
+
+
+def auto_issue_certificates(now: dt.datetime | None = None) -> dict[str, int]:
+    """Courses that ended at least N days ago and ask for it: issue what is due, then
+    thank those who completed (once)."""
+    from app.certificates.services import issue_all
+
+    now = now or utcnow()
+    courses = db.session.scalars(sa.select(Course).where(
+        Course.auto_issue_after_days.is_not(None), Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.ARCHIVED)))).all()
+    issued = closing = 0
+    for course in courses:
+        if course.ends_on + dt.timedelta(days=course.auto_issue_after_days) > now.date():
+            continue
+        n, _considered = issue_all(course, None)
+        issued += n
+        completed = db.session.scalars(sa.select(Enrolment).where(
+            Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.COMPLETED)
+            .options(so.joinedload(Enrolment.user))).all()
+        for e in completed:
+            if queue_email(e.user, "course_closing", course=course, dedupe_key=f"closing:{course.id}:{e.user_id}"):
+                closing += 1
+        db.session.commit()
+    return {"issued": issued, "closing_emails": closing}
+
+
+def promote_waitlists() -> dict[str, int]:
+    """Safety net: a course with free places and people waiting promotes them."""
+    candidates = db.session.scalars(
+        sa.select(Course.id).where(
+            Course.status == CourseStatus.PUBLISHED,
+            sa.or_(Course.capacity.is_(None), Course.seats_taken < Course.capacity),
+            sa.exists().where(Enrolment.course_id == Course.id, Enrolment.status == EnrolmentStatus.WAITLISTED),
+        )).all()
+    promoted = 0
+    for course_id in candidates:
+        if db.engine.dialect.name == "sqlite":
+            db.session.commit()
+            db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        promoted += len(promote_waitlist(course_id))
+        db.session.commit()
+    return {"promoted": promoted}
+
+
+def expire_reset_tokens(now: dt.datetime | None = None) -> dict[str, int]:
+    now = now or utcnow()
+    result = db.session.execute(sa.delete(PasswordResetToken).where(sa.or_(
+        PasswordResetToken.expires_at < now - dt.timedelta(days=1),
+        PasswordResetToken.used_at < now - dt.timedelta(days=1))))
+    db.session.commit()
+    return {"deleted": result.rowcount}
+
+
+def request_run(job_id: str, actor: User) -> JobRequest:
+    """'Run now', from the web: a row the scheduler process picks up (the web never runs jobs)."""
+    from app.audit.services import record
+    from app.jobs.scheduler import job_table
+
+    if job_id not in job_table():
+        raise KeyError(job_id)
+    req = JobRequest(job_id=job_id, requested_by_id=actor.id)
+    db.session.add(req)
+    db.session.flush()
+    record("job.requested", None, actor=actor, job=job_id)
+    return req
+
+
+def take_requests() -> list[str]:
+    """Claim the pending 'run now' requests (conditional UPDATE: one scheduler each)."""
+    ids = db.session.scalars(sa.select(JobRequest.id).where(JobRequest.taken_at.is_(None))).all()
+    taken = []
+    for request_id in ids:
+        claimed = db.session.execute(sa.update(JobRequest).where(JobRequest.id == request_id, JobRequest.taken_at.is_(None))
+                                     .values(taken_at=utcnow()))
+        if claimed.rowcount == 1:
+            taken.append(db.session.get(JobRequest, request_id).job_id)
+    db.session.commit()
+    return taken
+
+
+from app.notifications.services import register_attachment_provider  # noqa: E402
+
+register_attachment_provider("session_ics", _session_ics)
