@@ -25,6 +25,7 @@ from app.certificates.models import (
     BatchStatus, Certificate, CertificateBatch, CertificateKind, CertificateStatus, SerialCounter, SignatureImage,
 )
 from app.certificates.render import render_certificate
+from app.core.db import begin_write
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
@@ -262,6 +263,7 @@ def run_batch(batch_id: int) -> bool:
     db.session.commit()
     if claimed.rowcount != 1:
         return False
+    begin_write()
     batch = db.session.get(CertificateBatch, batch_id)
     issuer = db.session.get(User, batch.requested_by_id) if batch.requested_by_id else None
 
@@ -269,6 +271,7 @@ def run_batch(batch_id: int) -> bool:
         db.session.execute(sa.update(CertificateBatch).where(CertificateBatch.id == batch_id)
                            .values(done_count=done, total=total))
         db.session.commit()  # each certificate committed with its progress: a crash loses nothing done
+        begin_write()
 
     try:
         issued, total = issue_all(batch.course, issuer, on_progress=progress)

@@ -24,3 +24,13 @@ def domain_error_to_form(error: DomainError, form) -> None:  # noqa: ANN001
         field.errors = list(field.errors) + [error.message]
     else:
         flash(error.message, "danger")
+
+
+def external_url(endpoint: str, **values) -> str:  # noqa: ANN003
+    """An absolute URL, also outside a request (jobs, commands): built at PONTE_BASE_URL."""
+    from flask import current_app, has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["PONTE_BASE_URL"]):
+        return url_for(endpoint, _external=True, **values)

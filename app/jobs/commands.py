@@ -14,3 +14,19 @@ def run() -> None:
 
     click.echo("Ponte scheduler running (UTC). Stop with Ctrl-C.")
     run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@scheduler_cli.command("run-once")
+@click.argument("jobs", nargs=-1)
+def run_once(jobs: tuple[str, ...]) -> None:
+    """Run the named jobs (or all) once, recorded like scheduled runs, then exit."""
+    from app.jobs.scheduler import job_table, run_recorded
+
+    table = job_table()
+    unknown = [j for j in jobs if j not in table]
+    if unknown:
+        raise click.ClickException(f"Unknown job(s): {', '.join(unknown)}. Known: {', '.join(table)}.")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for job_id in jobs or table:
+        run_recorded(app, job_id, table[job_id][0])
+        click.echo(f"ran {job_id}")

@@ -4,12 +4,16 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+import threading
 import traceback
 from typing import Callable
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from app.core.db import begin_write
 from app.core.types import utcnow
 from app.extensions import db
 from app.jobs.models import JobOutcome, JobRun
@@ -30,12 +34,14 @@ def run_recorded(app: Flask, job_id: str, func: Callable[[], dict | None]) -> No
             counts = func() or {}
         except Exception as exc:  # noqa: BLE001 - recorded, never kills the scheduler
             db.session.rollback()
+            begin_write()
             run = db.session.get(JobRun, run_id)
             run.outcome = JobOutcome.ERROR
             run.error = "".join(traceback.format_exception(exc))[-4000:]
             log.exception("job %s failed", job_id)
         else:
             db.session.rollback()  # jobs commit their own work; drop anything left half-done
+            begin_write()
             run = db.session.get(JobRun, run_id)
             run.outcome = JobOutcome.SUCCESS
             run.counts = counts
@@ -85,14 +91,34 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
 
 def run_forever(app: Flask) -> None:
+    """Run until SIGTERM or SIGINT, then let running jobs finish and exit cleanly.
+
+    The signal handler only asks: a helper thread calls shutdown(), which waits for the
+    scheduler's loop to let go of its lock (shutting down from inside the handler, in the
+    middle of that loop, breaks it). A signal before the loop started is honoured as soon
+    as it starts.
+    """
     scheduler = build_scheduler(app)
+    stop_asked = threading.Event()
+
+    def _shutdown() -> None:
+        try:
+            scheduler.shutdown(wait=True)  # running jobs finish their transaction
+        except SchedulerNotRunningError:
+            pass  # not started yet: _started() will come back here
 
     def _stop(signum, _frame):  # noqa: ANN001
         log.info("signal %s: stopping the scheduler", signum)
-        scheduler.shutdown(wait=False)
+        stop_asked.set()
+        threading.Thread(target=_shutdown, name="scheduler-shutdown").start()
 
+    def _started(_event) -> None:  # noqa: ANN001
+        log.info("scheduler started with jobs: %s", ", ".join(job.id for job in scheduler.get_jobs()))
+        if stop_asked.is_set():
+            threading.Thread(target=_shutdown, name="scheduler-shutdown").start()
+
+    scheduler.add_listener(_started, EVENT_SCHEDULER_STARTED)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    log.info("scheduler started with jobs: %s", ", ".join(job.id for job in scheduler.get_jobs()))
-    scheduler.start()
+    scheduler.start()  # returns once shut down
     log.info("scheduler stopped")

@@ -9,6 +9,7 @@ import sqlalchemy.orm as so
 
 from app.accounts.models import PasswordResetToken, User
 from app.catalogue.models import Course, CourseStatus
+from app.core.db import begin_write
 from app.core.types import utcnow
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.enrolment.services import promote_waitlist
@@ -33,6 +34,7 @@ def send_session_reminders(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     queued = 0
     for name, offset in REMINDER_OFFSETS.items():
+        begin_write()  # SQLite: take the write lock before reading, or a second scheduler's commit fails ours
         due = db.session.scalars(
             sa.select(CourseSession)
             .where(CourseSession.status == SessionStatus.SCHEDULED,
@@ -76,6 +78,7 @@ def auto_issue_certificates(now: dt.datetime | None = None) -> dict[str, int]:
     for course in courses:
         if course.ends_on + dt.timedelta(days=course.auto_issue_after_days) > now.date():
             continue
+        begin_write()
         n, _considered = issue_all(course, None)
         issued += n
         completed = db.session.scalars(sa.select(Enrolment).where(
@@ -98,9 +101,7 @@ def promote_waitlists() -> dict[str, int]:
         )).all()
     promoted = 0
     for course_id in candidates:
-        if db.engine.dialect.name == "sqlite":
-            db.session.commit()
-            db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        begin_write()
         promoted += len(promote_waitlist(course_id))
         db.session.commit()
     return {"promoted": promoted}
@@ -131,6 +132,7 @@ def request_run(job_id: str, actor: User) -> JobRequest:
 
 def take_requests() -> list[str]:
     """Claim the pending 'run now' requests (conditional UPDATE: one scheduler each)."""
+    begin_write()
     ids = db.session.scalars(sa.select(JobRequest.id).where(JobRequest.taken_at.is_(None))).all()
     taken = []
     for request_id in ids:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 
+from app.core.db import begin_write
 from app.core.types import utcnow
 from app.extensions import db
 from app.notifications.backends import get_backend
@@ -177,11 +178,13 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
     for message_id in ids:
         if not claim(message_id, worker):
             continue
-        message = db.session.get(OutboxMessage, message_id)
         try:
-            backend.send(build_email(message))
+            email = build_email(db.session.get(OutboxMessage, message_id))
+            db.session.rollback()  # no transaction held open across the network
+            backend.send(email)
         except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
             db.session.rollback()
+            begin_write()
             message = db.session.get(OutboxMessage, message_id)
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -194,6 +197,8 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
                 counts["retry"] += 1
             log.warning("mail %s to %s failed: %s", message.id, message.recipient, message.last_error)
         else:
+            begin_write()
+            message = db.session.get(OutboxMessage, message_id)
             message.attempts += 1
             message.status = OutboxStatus.SENT
             message.sent_at = utcnow()

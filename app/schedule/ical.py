@@ -3,7 +3,8 @@ STATUS:CANCELLED, a VTIMEZONE for every zone used. Join links only where allowed
 from __future__ import annotations
 
 import icalendar
-from flask import url_for
+
+from app.core.http import external_url
 
 from app.core.timezones import zone
 from app.schedule.models import CourseSession, SessionStatus
@@ -37,7 +38,7 @@ def build_calendar(sessions: list[CourseSession], *, name: str, join_links_for: 
             event.add("url", s.join_url)
             description = (description + "\n\n" if description else "") + s.join_url
         else:
-            event.add("url", url_for("catalogue.course_page", slug=s.course.slug, _external=True))
+            event.add("url", external_url("catalogue.course_page", slug=s.course.slug))
         if description:
             event.add("description", description)
         if s.venue is not None:
