@@ -88,6 +88,9 @@ class Config:
     PONTE_ORGANISATION = os.environ.get("PONTE_ORGANISATION", "Ponte Foundation for Italy–China Sustainability")
     PONTE_START_SCHEDULER = False  # only `flask scheduler run` starts one
     PONTE_PAGE_CACHE_SECONDS = float(os.environ.get("PONTE_PAGE_CACHE_SECONDS", "5"))
+    PONTE_CERT_FONT = os.environ.get("PONTE_CERT_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+    PONTE_CERT_KEY = os.environ.get("PONTE_CERT_KEY")  # default: derived from SECRET_KEY
+    PONTE_CERT_KEY_ID = os.environ.get("PONTE_CERT_KEY_ID", "k1")
 
     @classmethod
     def init_app(cls, app) -> None:  # noqa: ANN001 - Flask app
