@@ -70,9 +70,13 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    from app.core.db import sqlite_immediate
+
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):  # noqa: ANN001
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if sqlite_immediate.get():
+            mode = "IMMEDIATE"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 

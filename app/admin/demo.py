@@ -133,6 +133,11 @@ def load_demo(today: dt.date | None = None) -> bool:
                    summary="A day at hydrogen production and storage plants near Rome.")
     webinar = course("train-the-trainer-gpp", "Train the Trainer: Green Public Procurement", CourseKind.WEBINAR, online,
                      7, 3, None, summary="Three online sessions for officers who will teach green public procurement.")
+    signatories = [{"name": "Anna Ferraro", "title": "Director, Ponte Foundation"},
+                   {"name": "Zhang Hua", "title": "Lead instructor"}]
+    for c in (summer, winter, seminar, forum, visit, webinar):
+        c.signatories = signatories
+    forum.auto_issue_after_days = 3  # the scheduler issues its certificates on its first run
     db.session.flush()
 
     for c, lead, other in ((summer, instructor, instructor_cn), (winter, instructor_cn, instructor),

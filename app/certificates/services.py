@@ -25,7 +25,7 @@ from app.certificates.models import (
     BatchStatus, Certificate, CertificateBatch, CertificateKind, CertificateStatus, SerialCounter, SignatureImage,
 )
 from app.certificates.render import render_certificate
-from app.core.db import begin_write
+from app.core.db import begin_write, writer_transactions
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
@@ -292,7 +292,7 @@ def run_batch_in_thread(app, batch_id: int) -> threading.Thread:  # noqa: ANN001
     any queued batch, should this thread die with its process)."""
 
     def work() -> None:
-        with app.app_context():
+        with app.app_context(), writer_transactions():
             try:
                 run_batch(batch_id)
                 from app.notifications.services import deliver_after_commit

@@ -1,7 +1,24 @@
 """Transaction helpers shared by every domain."""
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+
 from app.extensions import db
+
+#: Set in background work (scheduler jobs, batch threads): on SQLite every transaction
+#: there starts with BEGIN IMMEDIATE, so a job never reads first and then finds its
+#: snapshot stale when it writes. The web keeps cheap deferred reads.
+sqlite_immediate = contextvars.ContextVar("sqlite_immediate", default=False)
+
+
+@contextmanager
+def writer_transactions():
+    token = sqlite_immediate.set(True)
+    try:
+        yield
+    finally:
+        sqlite_immediate.reset(token)
 
 
 def begin_write() -> None:

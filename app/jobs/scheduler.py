@@ -13,7 +13,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from app.core.db import begin_write
+from app.core.db import begin_write, writer_transactions
 from app.core.types import utcnow
 from app.extensions import db
 from app.jobs.models import JobOutcome, JobRun
@@ -25,7 +25,7 @@ JOB_DEFAULTS = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
 
 def run_recorded(app: Flask, job_id: str, func: Callable[[], dict | None]) -> None:
     """Run one job inside its own app context, record the run, roll back on error."""
-    with app.app_context():
+    with app.app_context(), writer_transactions():
         run = JobRun(job_id=job_id, host=f"{socket.gethostname()}"[:100])
         db.session.add(run)
         db.session.commit()
