@@ -51,11 +51,13 @@ class Eligibility:
     progress: Progress | None = None
 
 
-def eligibility(course: Course, enrolments: list[Enrolment], now: dt.datetime | None = None) -> dict[int, Eligibility]:
-    """Which kinds each enrolment qualifies for and, where not, why. Two queries in all."""
+def eligibility(course: Course | None, enrolments: list[Enrolment], now: dt.datetime | None = None) -> dict[int, Eligibility]:
+    """Which kinds each enrolment qualifies for and, where not, why. Two queries in all,
+    also across several courses (pass course=None: each enrolment's own course counts)."""
     progress = progress_for(course, enrolments, now)
     result = {}
     for e in enrolments:
+        course = e.course
         p = progress[e.id]
         el = Eligibility(progress=p)
         if course.offers_attendance_certificate:

@@ -19,6 +19,7 @@ from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db, limiter
 from app.schedule import services as schedule
 from app.schedule.ical import build_calendar
+from app.certificates import services as certificate_services
 from app.certificates.models import Certificate, CertificateStatus
 from app.teaching import services as teaching
 
@@ -46,6 +47,7 @@ def dashboard():
     return render_template(
         "participant/dashboard.html", enrolments=enrolments, positions=positions, upcoming=upcoming,
         progress=teaching.progress_for(None, placed), certificates=certificates,
+        eligibility=certificate_services.eligibility(None, [e for e in placed if e.course.ends_on <= utcnow().date()]),
         course_of={e.id: e.course for e in enrolments},
         can_withdraw={e.id: enrolment_services.can_withdraw(e) for e in enrolments}, confirm_form=ConfirmForm(),
     )

@@ -284,3 +284,14 @@ def test_access_matrix(app, role_index, role, method, template, expected):
         assert response.status_code == 302 and "/auth/login" in response.headers["Location"], path
     else:
         assert response.status_code == want, (role, path, response.status_code)
+
+
+@pytest.mark.usefixtures("app_ctx")
+def test_participants_see_their_own_eligibility_on_me(client, auth):
+    course, first, second = _finished_course(title="Water Forum")
+    e = EnrolmentFactory(course=course, status=S.COMPLETED, user=UserFactory(email="me@example.org"))
+    _attend(second, e)
+    auth.login("me@example.org")
+    html = client.get("/me").get_data(as_text=True)
+    assert "You qualify for the certificate of attendance." in html
+    assert "Missed the mandatory session “Opening”." in html
