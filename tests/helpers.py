@@ -47,3 +47,15 @@ def login_as(client, world: World, role: str) -> None:  # noqa: ANN001
         return
     response = client.post("/auth/login", data={"email": world.emails[role], "password": PASSWORD})
     assert response.status_code == 302, role
+
+
+LOGIN = "login"
+
+
+def check_access(client, method: str, path: str, want) -> None:  # noqa: ANN001
+    """One cell of an access matrix: `want` is a status code, or LOGIN for a redirect to log in."""
+    response = client.open(path, method=method, data={})
+    if want == LOGIN:
+        assert response.status_code == 302 and "/auth/login" in response.headers["Location"], path
+    else:
+        assert response.status_code == want, (path, response.status_code)

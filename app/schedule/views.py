@@ -70,41 +70,33 @@ def _session_for_participant(session_id: int) -> CourseSession:
     return session
 
 
-@bp.route("/sessions/<int:session_id>/signup", methods=["POST"])
-@login_required
-def signup(session_id: int):
+def _signup_move(session_id: int, move, done: str, category: str):  # noqa: ANN001
+    """Sign up or give up a place, then back to the course page (with the reason and a 4xx if refused)."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     begin_write()
     session = _session_for_participant(session_id)
+    slug, title = session.course.slug, session.title
     try:
-        services.sign_up(session, current_user)
+        move(session, current_user)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
-        response = make_response(course_page(session.course.slug))
+        response = make_response(course_page(slug))
         response.status_code = error.status_code
         return response
     db.session.commit()
-    flash(_("You have a place on “%(session)s”.", session=session.title), "success")
-    return redirect(url_for("catalogue.course_page", slug=session.course.slug))
+    flash(done % {"session": title}, category)
+    return redirect(url_for("catalogue.course_page", slug=slug))
+
+
+@bp.route("/sessions/<int:session_id>/signup", methods=["POST"])
+@login_required
+def signup(session_id: int):
+    return _signup_move(session_id, services.sign_up, _("You have a place on “%(session)s”."), "success")
 
 
 @bp.route("/sessions/<int:session_id>/signup/cancel", methods=["POST"])
 @login_required
 def cancel_signup(session_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    begin_write()
-    session = _session_for_participant(session_id)
-    try:
-        services.cancel_signup(session, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        response = make_response(course_page(session.course.slug))
-        response.status_code = error.status_code
-        return response
-    db.session.commit()
-    flash(_("You have given up your place on “%(session)s”.", session=session.title), "info")
-    return redirect(url_for("catalogue.course_page", slug=session.course.slug))
+    return _signup_move(session_id, services.cancel_signup, _("You have given up your place on “%(session)s”."), "info")

@@ -15,7 +15,7 @@ from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.teaching.models import Attendance, AttendanceStatus as A
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
-from tests.helpers import ROLES, build_world, login_as
+from tests.helpers import LOGIN, ROLES, build_world, check_access, login_as
 
 UTC = dt.timezone.utc
 
@@ -247,7 +247,6 @@ def test_signature_upload_checks_content_and_re_encodes(app, client):
     assert client.post(f"/admin/courses/{course_id}/certificates/settings", data=dict(base, min_attendance_rate="101")).status_code == 400
 
 
-LOGIN = "login"
 MATRIX = [
     ("GET", "/certificates/{pid}.pdf", [404, 200, 404, 404, 200, 200]),
     ("GET", "/verify/{pid}", [200, 200, 200, 200, 200, 200]),
@@ -278,12 +277,7 @@ def test_access_matrix(app, role_index, role, method, template, expected):
     client = app.test_client()
     login_as(client, world, role)
     path = template.format(cid=world.course_id, pid=pid)
-    response = client.open(path, method=method, data={})
-    want = expected[role_index]
-    if want == LOGIN:
-        assert response.status_code == 302 and "/auth/login" in response.headers["Location"], path
-    else:
-        assert response.status_code == want, (role, path, response.status_code)
+    check_access(client, method, path, expected[role_index])
 
 
 @pytest.mark.usefixtures("app_ctx")

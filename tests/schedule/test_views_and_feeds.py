@@ -12,7 +12,7 @@ from app.schedule.models import CourseSession, SessionKind
 from app.schedule.services import SessionData
 from app.teaching.models import CourseStaff, StaffRole
 from tests.factories import CourseFactory, EnrolmentFactory, UserFactory, VenueFactory
-from tests.helpers import ROLES, build_world, login_as
+from tests.helpers import LOGIN, ROLES, build_world, check_access, login_as
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -218,7 +218,6 @@ def test_venue_admin(client, auth):
     assert "Tongji &lt;b&gt;C&lt;/b&gt;" in client.get("/admin/venues").get_data(as_text=True)
 
 
-LOGIN = "login"
 MATRIX = [
     ("GET", "/teach/courses/{slug}/sessions", [LOGIN, 404, 404, 404, 200, 200]),
     ("GET", "/teach/courses/{slug}/sessions/new", [LOGIN, 404, 404, 404, 200, 200]),
@@ -245,9 +244,4 @@ def test_access_matrix(app, role_index, role, method, template, expected):
     client = app.test_client()
     login_as(client, world, role)
     path = template.format(slug=world.slug, other=world.other_slug, sid=bus.id)
-    response = client.open(path, method=method, data={})
-    want = expected[role_index]
-    if want == LOGIN:
-        assert response.status_code == 302 and "/auth/login" in response.headers["Location"], path
-    else:
-        assert response.status_code == want, (role, path, response.status_code)
+    check_access(client, method, path, expected[role_index])
