@@ -36,7 +36,7 @@ def dashboard():
         .options(so.contains_eager(Enrolment.course))
         .order_by(Course.starts_on.desc())
     ).all()
-    positions = {e.id: enrolment_services.waitlist_position(e) for e in enrolments if e.status is EnrolmentStatus.WAITLISTED}
+    positions = enrolment_services.positions_of(enrolments)
     upcoming = schedule.personal_sessions(current_user, start=utcnow(), end=utcnow() + dt.timedelta(days=14),
                                           include_cancelled=False)[:8]
     placed = [e for e in enrolments if e.holds_place]

@@ -218,3 +218,23 @@ def test_staff_list_query_count_is_constant(client, auth, query_counter):
     with query_counter() as large:
         assert client.get(path).status_code == 200
     assert small["n"] == large["n"]
+
+
+def test_me_shows_positions_and_its_query_count_is_constant(client, auth, query_counter):
+    me = UserFactory(email="me@example.org")
+    courses = [CourseFactory(capacity=1) for _ in range(6)]
+    for c in courses:
+        EnrolmentFactory(course=c)  # someone holds the place
+        c.seats_taken = 1
+    db.session.commit()
+    auth.login("me@example.org")
+    EnrolmentFactory(course=courses[0], status=S.WAITLISTED, waitlisted_at=utcnow() - dt.timedelta(hours=1))
+    EnrolmentFactory(course=courses[0], user=me, status=S.WAITLISTED, waitlisted_at=utcnow())
+    with query_counter() as small:
+        html = client.get("/me").get_data(as_text=True)
+    assert "Position on the waiting list: 2" in html
+    for c in courses[1:]:
+        EnrolmentFactory(course=c, user=me, status=S.WAITLISTED, waitlisted_at=utcnow())
+    with query_counter() as large:
+        assert client.get("/me").status_code == 200
+    assert small["n"] == large["n"]
