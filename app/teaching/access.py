@@ -37,3 +37,11 @@ def courses_of(user: User) -> sa.Select:
     if not user.is_admin:
         stmt = stmt.where(Course.id.in_(sa.select(CourseStaff.course_id).where(CourseStaff.user_id == user.id)))
     return stmt
+
+
+def staff_cohort(course_id: int, user: User) -> int | None:
+    """The cohort a cohort-bound staff member is limited to; None for the whole course."""
+    if user.is_admin:
+        return None
+    return db.session.scalar(sa.select(CourseStaff.cohort_id).where(
+        CourseStaff.course_id == course_id, CourseStaff.user_id == user.id))

@@ -25,18 +25,14 @@ from app.extensions import db
 from app.notifications.services import deliver_after_commit
 from app.schedule.models import CourseSession
 from app.teaching import services
-from app.teaching.access import MANAGERS, course_for_staff, staff_role
+from app.teaching.access import MANAGERS, course_for_staff, staff_cohort, staff_role
 from app.teaching.forms import BalanceForm, CohortForm, EmailCohortForm
 from app.teaching.models import Attendance, AttendanceStatus, Cohort, CourseStaff
 from app.teaching.views import _csv_safe, bp
 
 
 def _scope(course: Course) -> int | None:
-    """The cohort a cohort-bound staff member is limited to; None for the whole course."""
-    if current_user.is_admin:
-        return None
-    return db.session.scalar(sa.select(CourseStaff.cohort_id).where(
-        CourseStaff.course_id == course.id, CourseStaff.user_id == current_user.id))
+    return staff_cohort(course.id, current_user)
 
 
 def _can_manage(course: Course) -> bool:

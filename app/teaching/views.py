@@ -23,7 +23,7 @@ from app.enrolment.forms import AddParticipantForm, BulkForm, ConfirmForm, Enrol
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db
 from app.notifications.services import deliver_after_commit
-from app.teaching.access import MANAGERS, course_for_staff, courses_of, staff_role
+from app.teaching.access import MANAGERS, course_for_staff, courses_of, staff_cohort, staff_role
 from app.teaching.models import CourseStaff, StaffRole
 
 bp = Blueprint("teaching", __name__, url_prefix="/teach")
@@ -50,6 +50,7 @@ def home():
 # --- enrolments of a course ------------------------------------------------------------
 
 def _filtered_enrolments(course: Course, status: str, q: str) -> sa.Select:
+    cohort = staff_cohort(course.id, current_user)
     stmt = (
         sa.select(Enrolment)
         .join(Enrolment.user)
@@ -57,6 +58,8 @@ def _filtered_enrolments(course: Course, status: str, q: str) -> sa.Select:
         .options(so.contains_eager(Enrolment.user))
         .order_by(Enrolment.created_at, Enrolment.id)
     )
+    if cohort is not None:  # staff bound to one cohort see only it
+        stmt = stmt.where(Enrolment.cohort_id == cohort)
     if status:
         try:
             stmt = stmt.where(Enrolment.status == EnrolmentStatus(status))

@@ -193,3 +193,25 @@ def test_access_matrix(app, role_index, role, method, template, expected):
     login_as(client, world, role)
     path = template.format(slug=world.slug, other=world.other_slug, sid=sid, cid=world.course_id)
     check_access(client, method, path, expected[role_index])
+
+
+def test_cohort_bound_staff_see_only_their_cohort(client, auth, app_ctx):
+    course, session, e = _running_world()
+    rome, shanghai = Cohort(course_id=course.id, name="Rome"), Cohort(course_id=course.id, name="Shanghai")
+    db.session.add_all([rome, shanghai])
+    db.session.flush()
+    e.cohort_id = rome.id
+    EnrolmentFactory(course=course, cohort_id=shanghai.id, user=UserFactory(full_name="Luca Colombo"))
+    helper = UserFactory(email="helper@example.org", role=Role.INSTRUCTOR)
+    db.session.add(CourseStaff(course_id=course.id, user_id=helper.id, role=StaffRole.ASSISTANT, cohort_id=shanghai.id))
+    shanghai_session = SessionFactory(course=course, cohort_id=shanghai.id)
+    rome_session = SessionFactory(course=course, cohort_id=rome.id)
+    db.session.commit()
+    auth.login("helper@example.org")
+    roster = client.get(f"/teach/courses/{course.slug}/roster").get_data(as_text=True)
+    assert "Luca Colombo" in roster and "Wang Wei" not in roster
+    assert client.get(f"/teach/courses/{course.slug}/roster?cohort={rome.id}").status_code == 404
+    listing = client.get(f"/teach/courses/{course.slug}/enrolments").get_data(as_text=True)
+    assert "Luca Colombo" in listing and "Wang Wei" not in listing
+    assert client.get(f"/teach/courses/{course.slug}/sessions/{shanghai_session.id}/attendance").status_code == 200
+    assert client.get(f"/teach/courses/{course.slug}/sessions/{rome_session.id}/attendance").status_code == 404
