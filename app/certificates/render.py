@@ -227,7 +227,7 @@ class CertificateRenderer:
 
         The mask is fixed rather than searched for: any of the eight masks scans, and the
         search is most of the cost of encoding."""
-        matrix = segno.make(self.s["verify_url"], error="m", boost_error=False, mask=4, micro=False).matrix
+        matrix = _qr_matrix(self.s["verify_url"])
         quiet = 4
         modules = len(matrix) + 2 * quiet
         size = 86
@@ -239,19 +239,32 @@ class CertificateRenderer:
         c.setFillColor(HexColor("#ffffff"))
         c.rect(0, 0, modules, modules, stroke=0, fill=1)
         path = c.beginPath()
-        for r, row in enumerate(matrix):
-            col = 0
-            while col < len(row):
-                if row[col]:
-                    start = col
-                    while col < len(row) and row[col]:
-                        col += 1
-                    path.rect(start + quiet, r + quiet, col - start, 1)  # one rectangle per run of dark modules
-                else:
-                    col += 1
+        for x, y, w, h in _rectangles(matrix):
+            path.rect(x + quiet, y + quiet, w, h)
         c.setFillColor(HexColor("#000000"))
         c.drawPath(path, stroke=0, fill=1)
         c.restoreState()
+
+
+@lru_cache(maxsize=256)
+def _qr_matrix(url: str) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(row) for row in segno.make(url, error="m", boost_error=False, mask=4, micro=False).matrix)
+
+
+def _rectangles(matrix) -> list[tuple[int, int, int, int]]:  # noqa: ANN001
+    """Dark modules as rectangles, one per run of dark modules along a row."""
+    out: list[tuple[int, int, int, int]] = []
+    for r, row in enumerate(matrix):
+        col, n = 0, len(row)
+        while col < n:
+            if row[col]:
+                start = col
+                while col < n and row[col]:
+                    col += 1
+                out.append((start, r, col - start, 1))
+            else:
+                col += 1
+    return out
 
 
 def _number(value: float) -> str:
