@@ -5,7 +5,7 @@ import logging
 import os
 
 import sqlalchemy as sa
-from flask import Flask, g, request, session
+from flask import Flask
 from flask_login import current_user
 
 from config import Config, config_from_env

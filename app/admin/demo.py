@@ -70,7 +70,7 @@ def load_demo(today: dt.date | None = None) -> bool:
     rng = random.Random(2026)
     pw = hash_password(DEMO_PASSWORD)
 
-    admin = _user("admin@example.org", "Anna Ferraro", None, Role.ADMIN, pw, locale="en", tz="Europe/Rome",
+    _user("admin@example.org", "Anna Ferraro", None, Role.ADMIN, pw, locale="en", tz="Europe/Rome",
                   country="IT", org=("Ponte Foundation", OrganisationType.NGO))
     instructor = _user("instructor@example.org", "Paolo Esposito", None, Role.INSTRUCTOR, pw, locale="it",
                        tz="Europe/Rome", country="IT", org=ORGANISATIONS[2])

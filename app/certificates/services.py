@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 

@@ -17,7 +17,6 @@ from app.certificates.models import Certificate, CertificateBatch, CertificateKi
 from app.core.auth import admin_required
 from app.core.db import begin_write
 from app.core.errors import DomainError
-from app.core.http import domain_error_to_form
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import HOLDS_PLACE, Enrolment
 from app.extensions import db, limiter

@@ -15,7 +15,7 @@ from app.core.timeline import week_of
 from app.core.types import utcnow
 from app.enrolment import services as enrolment_services
 from app.enrolment.forms import ConfirmForm
-from app.enrolment.models import Enrolment, EnrolmentStatus
+from app.enrolment.models import Enrolment
 from app.extensions import db, limiter
 from app.schedule import services as schedule
 from app.schedule.ical import build_calendar

@@ -27,7 +27,7 @@ from app.schedule.models import CourseSession
 from app.teaching import services
 from app.teaching.access import MANAGERS, course_for_staff, staff_cohort, staff_role
 from app.teaching.forms import BalanceForm, CohortForm, EmailCohortForm
-from app.teaching.models import Attendance, AttendanceStatus, Cohort, CourseStaff
+from app.teaching.models import Attendance, AttendanceStatus, Cohort
 from app.teaching.views import _csv_safe, bp
 
 

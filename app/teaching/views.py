@@ -16,7 +16,6 @@ from app.catalogue.models import Course
 from app.core.auth import staff_required
 from app.core.db import begin_write
 from app.core.errors import DomainError
-from app.core.http import domain_error_to_form
 from app.core.labels import label
 from app.enrolment import services as enrolment_services
 from app.enrolment.forms import AddParticipantForm, BulkForm, ConfirmForm, EnrolmentFilterForm, ReasonForm

@@ -1,7 +1,6 @@
 import datetime as dt
 import re
 
-import sqlalchemy as sa
 import time_machine
 
 from app.accounts.models import User

@@ -1,5 +1,4 @@
 import pytest
-from flask import abort
 
 from app.extensions import db
 from tests.factories import UserFactory

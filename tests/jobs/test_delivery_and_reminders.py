@@ -1,6 +1,5 @@
 import datetime as dt
 
-import pytest
 import sqlalchemy as sa
 import time_machine
 
@@ -9,7 +8,6 @@ from app.extensions import db
 from app.jobs import services as jobs
 from app.notifications import services as outbox
 from app.notifications.models import OutboxMessage, OutboxStatus
-from app.schedule.models import CourseSession
 from app.schedule import services as schedule
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 

@@ -9,7 +9,7 @@ from app.accounts.models import Role
 from app.core.errors import Conflict, NotFound
 from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
-from app.schedule.models import CourseSession, SessionKind, SessionStatus
+from app.schedule.models import SessionStatus
 from app.teaching import services
 from app.teaching.models import Attendance, AttendanceStatus as A, Cohort
 from app.teaching.services import TeachingError

@@ -11,7 +11,6 @@ from app.catalogue.models import Course
 from app.core.types import utcnow
 from app.enrolment.models import Enrolment, EnrolmentStatus as S
 from app.extensions import db
-from app.schedule.models import CourseSession
 from app.teaching import services
 from app.teaching.models import Attendance, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
