@@ -52,15 +52,30 @@ def open_now_clause(now: dt.datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def enrolment_open(course: Course, now: dt.datetime | None = None) -> bool:
+@dataclass(frozen=True)
+class Window:
+    open: bool
+    reason: str | None = None
+
+
+def enrolment_window(course: Course, now: dt.datetime | None = None) -> Window:
+    """Whether people may enrol now, and if not, why (already translated)."""
     now = now or utcnow()
-    if course.status is not CourseStatus.PUBLISHED or course.ends_on < now.date():
-        return False
+    if course.status is CourseStatus.CANCELLED:
+        return Window(False, _("This activity has been cancelled."))
+    if course.status is not CourseStatus.PUBLISHED:
+        return Window(False, _("This activity is not open for enrolment."))
+    if course.ends_on < now.date():
+        return Window(False, _("This activity has already ended."))
     if course.enrolment_opens_at and now < course.enrolment_opens_at:
-        return False
+        return Window(False, _("Enrolment has not opened yet."))
     if course.enrolment_closes_at and now >= course.enrolment_closes_at:
-        return False
-    return True
+        return Window(False, _("Enrolment is closed."))
+    return Window(True)
+
+
+def enrolment_open(course: Course, now: dt.datetime | None = None) -> bool:
+    return enrolment_window(course, now).open
 
 
 @dataclass

@@ -25,12 +25,6 @@ def register(app: Flask) -> None:
             return ""
         return timezones.format_in_zone(value, tz_name, fmt)
 
-    @app.template_filter("both_zones")
-    def both_zones(value: dt.datetime | None, tz_name: str) -> str:
-        if value is None:
-            return ""
-        return timezones.format_both(value, tz_name, viewer_zone())
-
     @app.template_global("time_range")
     def time_range(start: dt.datetime, end: dt.datetime, tz_name: str) -> str:
         return timezones.format_range(start, end, tz_name, viewer_zone())

@@ -71,18 +71,6 @@ def format_in_zone(value: dt.datetime, tz_name: str, fmt: str = "medium") -> str
     return format_datetime(to_local(value, tz_name), fmt, rebase=False)
 
 
-def format_both(value: dt.datetime, place_zone: str, viewer_zone: str | None, fmt: str = "short") -> str:
-    """'10:00 Rome · 16:00 Shanghai' — the place's time, and the viewer's when it differs."""
-    here = format_time(to_local(value, place_zone), fmt, rebase=False)
-    text = f"{here} {city_of(place_zone)}"
-    if viewer_zone and viewer_zone != place_zone:
-        there = to_local(value, viewer_zone)
-        text += f" · {format_time(there, fmt, rebase=False)} {city_of(viewer_zone)}"
-        if there.date() != to_local(value, place_zone).date():
-            text += " (" + format_datetime(there, "EEE d MMM", rebase=False) + ")"
-    return text
-
-
 def format_range(start: dt.datetime, end: dt.datetime, place_zone: str, viewer_zone: str | None) -> str:
     """'09:30–11:00 Rome · 15:30–17:00 Shanghai', with the viewer's day when it differs."""
 

@@ -12,7 +12,6 @@ participant's language. Nothing here commits: the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -22,6 +21,7 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.catalogue.models import Course, CourseStatus, EnrolmentMode
 from app.catalogue.seats import refresh_counts, release_seat, take_seat
+from app.catalogue.services import enrolment_window
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.types import utcnow
 from app.enrolment.models import ACTIVE, HOLDS_PLACE, Enrolment, EnrolmentStatus
@@ -100,28 +100,6 @@ def status_counts(course_id: int) -> dict[EnrolmentStatus, int]:
 
 
 # --- rules --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Window:
-    open: bool
-    reason: str | None = None
-
-
-def enrolment_window(course: Course, now: dt.datetime | None = None) -> Window:
-    """Whether people may enrol now, and if not, why (already translated)."""
-    now = now or utcnow()
-    if course.status is CourseStatus.CANCELLED:
-        return Window(False, _("This activity has been cancelled."))
-    if course.status is not CourseStatus.PUBLISHED:
-        return Window(False, _("This activity is not open for enrolment."))
-    if course.ends_on < now.date():
-        return Window(False, _("This activity has already ended."))
-    if course.enrolment_opens_at and now < course.enrolment_opens_at:
-        return Window(False, _("Enrolment has not opened yet."))
-    if course.enrolment_closes_at and now >= course.enrolment_closes_at:
-        return Window(False, _("Enrolment is closed."))
-    return Window(True)
-
 
 def can_withdraw(enrolment: Enrolment, now: dt.datetime | None = None) -> bool:
     now = now or utcnow()

@@ -1,13 +1,11 @@
 """Rosters, cohorts, attendance sheets, self check-in and completion for course staff."""
 from __future__ import annotations
 
-import csv
-import io
 
 import segno
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from markupsafe import Markup
@@ -28,7 +26,8 @@ from app.teaching import services
 from app.teaching.access import MANAGERS, course_for_staff, staff_cohort, staff_role
 from app.teaching.forms import BalanceForm, CohortForm, EmailCohortForm
 from app.teaching.models import Attendance, AttendanceStatus, Cohort
-from app.teaching.views import _csv_safe, bp
+from app.core.http import csv_response
+from app.teaching.views import bp, person_cells, person_header
 
 
 def _scope(course: Course) -> int | None:
@@ -92,19 +91,12 @@ def roster_csv(slug: str):
     people = _roster(course, cohort_id)
     progress = services.progress_for(course, people)
     names = {c.id: c.name for c in _cohorts(course)}
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_("Full name"), _("Name in native script"), _("Email"), _("Organisation"), _("Type of organisation"),
-                     _("Country"), _("Cohort"), _("Status"), _("Attendance rate (%)"), _("Hours attended")])
-    for e in people:
-        u, p = e.user, progress[e.id]
-        writer.writerow([_csv_safe(u.full_name), _csv_safe(u.native_name or ""), u.email, _csv_safe(u.organisation or ""),
-                         label(u.organisation_type) if u.organisation_type else "", u.country or "",
-                         _csv_safe(names.get(e.cohort_id, "")), label(e.status),
-                         "" if p.rate is None else p.rate, round(p.attended_hours, 2)])
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{course.slug}-roster.csv"'})
+    header = person_header() + [_("Cohort"), _("Status"), _("Attendance rate (%)"), _("Hours attended")]
+    return csv_response(f"{course.slug}-roster.csv", header, (
+        person_cells(e.user) + [names.get(e.cohort_id, ""), label(e.status),
+                                "" if progress[e.id].rate is None else progress[e.id].rate,
+                                round(progress[e.id].attended_hours, 2)]
+        for e in people))
 
 
 @bp.route("/courses/<slug>/email", methods=["POST"])

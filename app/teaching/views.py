@@ -1,8 +1,6 @@
 """The instructor's area (/teach): their courses and the enrolments of each."""
 from __future__ import annotations
 
-import csv
-import io
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -16,6 +14,7 @@ from app.catalogue.models import Course
 from app.core.auth import staff_required
 from app.core.db import begin_write
 from app.core.errors import DomainError
+from app.core.http import csv_response
 from app.core.labels import label
 from app.enrolment import services as enrolment_services
 from app.enrolment.forms import AddParticipantForm, BulkForm, ConfirmForm, EnrolmentFilterForm, ReasonForm
@@ -107,24 +106,21 @@ def export_enrolments(slug: str):
     status, q = _filters()
     rows = db.session.scalars(_filtered_enrolments(course, status, q)).all()
     positions = enrolment_services.waitlist_positions(course.id)
-    out = io.StringIO()
-    out.write("\ufeff")  # BOM: Excel then reads UTF-8, and Chinese names stay readable
-    writer = csv.writer(out)
-    writer.writerow([_("Full name"), _("Name in native script"), _("Email"), _("Organisation"), _("Type of organisation"),
-                     _("Country"), _("Status"), _("Waiting list position"), _("Enrolled at (UTC)"), _("Motivation")])
-    for e in rows:
-        u = e.user
-        writer.writerow([_csv_safe(u.full_name), _csv_safe(u.native_name or ""), u.email, _csv_safe(u.organisation or ""),
-                         label(u.organisation_type) if u.organisation_type else "", u.country or "", label(e.status),
-                         positions.get(e.id, ""), e.created_at.strftime("%Y-%m-%d %H:%M"), _csv_safe(e.motivation or "")])
-    filename = f"{course.slug}-enrolments.csv"
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    header = person_header() + [_("Status"), _("Waiting list position"), _("Enrolled at (UTC)"), _("Motivation")]
+    return csv_response(f"{course.slug}-enrolments.csv", header, (
+        person_cells(e.user) + [label(e.status), positions.get(e.id, ""), e.created_at.strftime("%Y-%m-%d %H:%M"),
+                                e.motivation or ""]
+        for e in rows))
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ is a formula in spreadsheets: neutralise it.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+def person_header() -> list[str]:
+    return [_("Full name"), _("Name in native script"), _("Email"), _("Organisation"), _("Type of organisation"),
+            _("Country")]
+
+
+def person_cells(u: User) -> list[str]:
+    return [u.full_name, u.native_name or "", u.email, u.organisation or "",
+            label(u.organisation_type) if u.organisation_type else "", u.country or ""]
 
 
 def _act(slug: str, enrolment_id: int, action):  # noqa: ANN001
