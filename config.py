@@ -1,13 +1,16 @@
 """Configuration classes, read from the environment.
 
 `create_app()` picks one by `PONTE_CONFIG` (development, testing, production) unless a
-class is passed in. Production refuses to start without `SECRET_KEY` and `DATABASE_URL`.
+class is passed in. Production refuses to start without `SECRET_KEY`, `DATABASE_URL`,
+`PONTE_BASE_URL` and `PONTE_CERT_KEYS`.
 """
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("PONTE_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -18,6 +21,19 @@ def _bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative.")
+    return number
 
 
 def _database_url(url: str) -> str:
@@ -31,6 +47,52 @@ def _database_url(url: str) -> str:
 
 class ConfigError(RuntimeError):
     """The environment does not hold what this configuration needs."""
+
+
+_KEY_ID = re.compile(r"[A-Za-z0-9]{1,16}")
+
+
+def parse_cert_keys(value: str | None) -> dict[str, str]:
+    """`PONTE_CERT_KEYS` (`id:key,id:key`, oldest first) as {id: key} in the same order.
+
+    The last key signs new certificates; the others only verify the certificates they
+    signed. An id is 1–16 letters or digits (it starts every verification code and is
+    stored with each certificate, case-insensitively unique); a key is any text without
+    commas. Raises ConfigError, never naming a key, when the value is malformed.
+    """
+    keys: dict[str, str] = {}
+    for part in (value or "").split(","):
+        if not part.strip():
+            continue
+        key_id, colon, secret = part.strip().partition(":")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not colon or not secret or not _KEY_ID.fullmatch(key_id):
+            raise ConfigError("PONTE_CERT_KEYS must be comma-separated id:key pairs, oldest first "
+                              "(an id is 1–16 letters or digits), e.g. k1:<key>,k2:<key>.")
+        if key_id.lower() in (k.lower() for k in keys):
+            raise ConfigError(f"PONTE_CERT_KEYS names the key id {key_id!r} twice.")
+        keys[key_id] = secret
+    return keys
+
+
+def _cert_keys_from_env(current: dict[str, str] | None) -> dict[str, str]:
+    raw = os.environ.get("PONTE_CERT_KEYS")
+    if raw is None:
+        return dict(current or {})
+    keys = parse_cert_keys(raw)
+    if not keys:
+        raise ConfigError("PONTE_CERT_KEYS is set but holds no key.")
+    return keys
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` readable by its owner only; if another process created it first, keep theirs."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
 
 
 class Config:
@@ -62,6 +124,9 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # How many reverse proxies in front of the app to believe (X-Forwarded-For, -Proto,
+    # -Host, -Port, -Prefix). 0: none, the peer address is the client (rate limits, audit).
+    PONTE_TRUSTED_PROXIES = _int("PONTE_TRUSTED_PROXIES", 0)
     PONTE_LOGIN_LIMIT = os.environ.get("PONTE_LOGIN_LIMIT", "5 per minute;20 per hour")
 
     # argon2id; the defaults of argon2-cffi are RFC 9106's low-memory profile
@@ -89,12 +154,19 @@ class Config:
     PONTE_START_SCHEDULER = False  # only `flask scheduler run` starts one
     PONTE_PAGE_CACHE_SECONDS = float(os.environ.get("PONTE_PAGE_CACHE_SECONDS", "5"))
     PONTE_CERT_FONT = os.environ.get("PONTE_CERT_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-    PONTE_CERT_KEY = os.environ.get("PONTE_CERT_KEY")  # default: derived from SECRET_KEY
+    # Certificate keys, {id: key} oldest first, from PONTE_CERT_KEYS (see parse_cert_keys).
+    # Unset (tests, older set-ups): one key, PONTE_CERT_KEY or derived from SECRET_KEY, with
+    # id PONTE_CERT_KEY_ID; development keeps that key in instance/cert_keys instead.
+    PONTE_CERT_KEYS: dict[str, str] = {}
+    PONTE_CERT_KEY = os.environ.get("PONTE_CERT_KEY")
     PONTE_CERT_KEY_ID = os.environ.get("PONTE_CERT_KEY_ID", "k1")
+    PONTE_JOB_RUN_RETENTION_DAYS = _int("PONTE_JOB_RUN_RETENTION_DAYS", 30)
 
     @classmethod
     def init_app(cls, app) -> None:  # noqa: ANN001 - Flask app
-        """Hook for a configuration to check or complete itself once the app exists."""
+        """Hook for a configuration to check or complete itself once the app exists.
+        Every configuration reads PONTE_CERT_KEYS here; a malformed value stops the start."""
+        app.config["PONTE_CERT_KEYS"] = _cert_keys_from_env(app.config.get("PONTE_CERT_KEYS"))
 
 
 class DevelopmentConfig(Config):
@@ -114,6 +186,19 @@ class DevelopmentConfig(Config):
                 key_file.chmod(0o600)
             key = key_file.read_text().strip()
         app.config["SECRET_KEY"] = key
+        super().init_app(app)
+        if not app.config["PONTE_CERT_KEYS"]:
+            app.config["PONTE_CERT_KEYS"] = cls._persisted_cert_keys(key)
+
+    @staticmethod
+    def _persisted_cert_keys(secret_key: str) -> dict[str, str]:
+        """Without PONTE_CERT_KEYS, the certificate key is fixed once, at the first start:
+        PONTE_CERT_KEY or the SECRET_KEY of that moment (so certificates issued before keep
+        verifying), kept in instance/cert_keys. A later SECRET_KEY leaves it be."""
+        key_file = INSTANCE_DIR / "cert_keys"
+        key_id = os.environ.get("PONTE_CERT_KEY_ID", "k1")
+        _write_private(key_file, f"{key_id}:{os.environ.get('PONTE_CERT_KEY') or secret_key}\n")
+        return parse_cert_keys(key_file.read_text())
 
 
 class TestingConfig(Config):
@@ -139,15 +224,25 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
 
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PONTE_BASE_URL", "PONTE_CERT_KEYS")
+
     @classmethod
     def init_app(cls, app) -> None:  # noqa: ANN001
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        missing = [name for name in cls.REQUIRED if not os.environ.get(name, "").strip()]
         if missing:
-            raise ConfigError(
-                "Ponte refuses to start in production without " + " and ".join(missing) + " set in the environment."
-            )
+            names = " and ".join(missing) if len(missing) < 3 else ", ".join(missing[:-1]) + " and " + missing[-1]
+            hint = (" PONTE_CERT_KEYS signs certificates (k1:<a long random key>); to keep certificates issued "
+                    "before valid, use k1:<the former PONTE_CERT_KEY, or SECRET_KEY if that was unset>."
+                    if "PONTE_CERT_KEYS" in missing else "")
+            raise ConfigError(f"Ponte refuses to start in production without {names} set in the environment.{hint}")
+        base_url = os.environ["PONTE_BASE_URL"].strip()
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError("PONTE_BASE_URL must be the public address, e.g. https://ponte.example.org.")
+        super().init_app(app)
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(os.environ["DATABASE_URL"])
+        app.config["PONTE_BASE_URL"] = base_url
 
 
 CONFIGS = {

@@ -18,6 +18,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.config.from_object(config_class)
     config_class.init_app(app)
 
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -26,6 +27,18 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_commands(app)
     configure_logging(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PONTE_TRUSTED_PROXIES reverse proxies, take the client's address, scheme,
+    host, port and path prefix from their X-Forwarded-* headers (the last N values), so
+    that rate limits and the audit log see the client, not the proxy. With 0 (the
+    default) those headers are ignored: anyone could send them."""
+    hops = int(app.config.get("PONTE_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
 
 def register_extensions(app: Flask) -> None:

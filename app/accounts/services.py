@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from app.accounts.models import OrganisationType, PasswordResetToken, Role, User
 from app.accounts.passwords import burn_verify_time, hash_password, needs_rehash, verify_password
 from app.audit.services import record
+from app.core.cas import changed_rows
 from app.core.errors import DomainError
 from app.core.timezones import is_valid_zone
 from app.core.types import utcnow
@@ -93,15 +94,21 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
         return None
+    return user
+
+
+def rehash_if_needed(user: User, password: str) -> None:
+    """After a successful login: store the hash again when the hashing parameters have
+    grown since it was made. Call it inside the login's write transaction."""
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return user
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current_password):
         raise AccountError(_("Your current password is not correct."), field="current_password")
     user.password_hash = hash_password(new_password)
+    retire_reset_links(user.id)
     record("user.password_changed", user, actor=user)
 
 
@@ -166,11 +173,21 @@ def reset_password(token: str, new_password: str) -> User:
     )
     if used.rowcount != 1:
         raise AccountError(_("This reset link is invalid or has expired. Ask for a new one."))
+    retire_reset_links(row.user_id)
     user = row.user
     user.password_hash = hash_password(new_password)
     user.session_version += 1  # every device signed out
     record("user.password_reset", user, actor=user)
     return user
+
+
+def retire_reset_links(user_id: int) -> int:
+    """Mark every unused reset link of the account used, in one UPDATE: once the password
+    is set (by a link or by changing it), no older link may set it again. Returns how many."""
+    return changed_rows(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow()))
 
 
 def set_role(user: User, role: Role, *, actor: User | None) -> None:

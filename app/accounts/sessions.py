@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from app.accounts.models import LoginSession, User
 from app.core.types import utcnow
 from app.extensions import db
 
+log = logging.getLogger(__name__)
 _TOUCH_EVERY = dt.timedelta(minutes=5)
 
 
@@ -42,9 +44,25 @@ def load_user(user_id: str) -> User | None:
         return None
     now = utcnow()
     if now - login_session.last_seen_at > _TOUCH_EVERY:
-        login_session.last_seen_at = now
-        db.session.commit()
+        _touch(login_session.id, now)
     return user
+
+
+def _touch(login_session_id: int, now: dt.datetime) -> None:
+    """Note that a device was seen, off the request's own transaction: one short write
+    on its own connection that takes SQLite's write lock up front (a read-then-write in
+    the request's transaction fails with "database is locked" when someone else wrote
+    meanwhile), conditional so that a burst of requests writes once. Best effort: a
+    device's last-seen time is never worth failing a page for."""
+    try:
+        with db.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                conn.execute(sa.update(LoginSession).where(
+                    LoginSession.id == login_session_id, LoginSession.last_seen_at < now - _TOUCH_EVERY)
+                    .values(last_seen_at=now))
+    except sa.exc.OperationalError:
+        log.warning("could not note login session %s as seen", login_session_id, exc_info=True)
 
 
 def start_session(user: User) -> None:

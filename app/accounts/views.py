@@ -15,8 +15,9 @@ from app.accounts.forms import (
     ResetForm,
     ResetRequestForm,
 )
-from app.accounts.models import OrganisationType
+from app.accounts.models import OrganisationType, User
 from app.accounts.sessions import end_other_sessions, end_session, start_session
+from app.core.db import begin_write
 from app.core.http import domain_error_to_form, safe_next
 from app.extensions import csrf, db, limiter
 from app.notifications.services import deliver_after_commit
@@ -59,6 +60,7 @@ def register():
             timezone=form.timezone.data,
             privacy_consent=form.privacy_consent.data,
         )
+        begin_write()
         try:
             user = services.register_user(data)
         except services.AccountError as error:
@@ -83,6 +85,11 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
+            # Hash checked outside the write lock; then write the login in a short
+            # transaction that takes the lock up front (16 people at once all get in).
+            begin_write()
+            user = db.session.get(User, user.id)
+            services.rehash_if_needed(user, form.password.data)
             start_session(user)
             db.session.commit()
             flash(_("You are logged in."), "success")
@@ -97,6 +104,7 @@ def login():
 def logout():
     # A POST with a CSRF token: a link on another site cannot log anyone out.
     if current_user.is_authenticated:
+        begin_write()
         end_session()
         db.session.commit()
         flash(_("You are logged out."), "info")
@@ -108,6 +116,7 @@ def logout():
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
+        begin_write()
         services.request_password_reset(form.email.data)
         db.session.commit()
         deliver_after_commit()
@@ -125,6 +134,7 @@ def reset(token: str):
         return redirect(url_for("accounts.reset_request"))
     form = ResetForm()
     if form.validate_on_submit():
+        begin_write()
         try:
             services.reset_password(token, form.password.data)
         except services.AccountError as error:
@@ -161,6 +171,7 @@ def profile():
     form = ProfileForm()
     form.fill_choices()
     if form.validate_on_submit():
+        begin_write()
         try:
             services.update_profile(
                 current_user,
@@ -188,6 +199,7 @@ def profile():
 def change_password():
     form = PasswordChangeForm(prefix="pw")
     if form.validate_on_submit():
+        begin_write()
         try:
             services.change_password(current_user, form.current_password.data, form.password.data)
         except services.AccountError as error:
@@ -207,6 +219,7 @@ def logout_everywhere():
     form = LogoutEverywhereForm(prefix="all")
     if not form.validate_on_submit():
         abort(400)
+    begin_write()
     end_other_sessions(current_user)
     db.session.commit()
     flash(_("Every other device has been logged out."), "success")
@@ -225,6 +238,7 @@ def set_language():
         abort(400)
     session["lang"] = form.lang.data
     if current_user.is_authenticated and current_user.locale != form.lang.data:
+        begin_write()
         current_user.locale = form.lang.data
         db.session.commit()
     return redirect(safe_next(url_for("catalogue.home")))

@@ -338,10 +338,15 @@ def resend_message(message_id: int):
 
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    begin_write()
     try:
         resend(message_id, current_user)
     except LookupError:
         abort(404)
+    except DomainError as error:  # not failed (any more): say how it stands
+        db.session.rollback()
+        flash(error.message, "warning")
+        return jobs(), error.status_code
     db.session.commit()
     flash(_("The message is queued again."), "success")
     return redirect(url_for("admin.jobs"))

@@ -1,10 +1,11 @@
 """Read-only public JSON API v1: published courses only."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request
 
 from app.catalogue import services
 from app.catalogue.models import Course, CourseStatus
+from app.core.http import external_url
 from app.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -31,7 +32,7 @@ def course_json(course: Course) -> dict:
         "enrolment_open": services.enrolment_open(course),
         "enrolment_opens_at": course.enrolment_opens_at.isoformat() if course.enrolment_opens_at else None,
         "enrolment_closes_at": course.enrolment_closes_at.isoformat() if course.enrolment_closes_at else None,
-        "url": url_for("catalogue.course_page", slug=course.slug, _external=True),
+        "url": external_url("catalogue.course_page", slug=course.slug),
     }
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 
 import icalendar
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template
 
 from app.catalogue import services
+from app.core.http import external_url
 from app.core.types import utcnow
 from app.extensions import db
 
@@ -32,7 +33,7 @@ def courses_ics():
         event.add("dtstamp", course.updated_at)
         event.add("last-modified", course.updated_at)
         event.add("description", course.summary)
-        event.add("url", url_for("catalogue.course_page", slug=course.slug, _external=True))
+        event.add("url", external_url("catalogue.course_page", slug=course.slug))
         event.add("location", "Online" if course.is_online else (course.venue.name if course.venue else course.city or ""))
         event.add("categories", [course.kind.value])
         cal.add_component(event)

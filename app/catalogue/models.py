@@ -91,6 +91,9 @@ class Course(db.Model):
     offers_completion_certificate: so.Mapped[bool] = so.mapped_column(default=True)
     min_attendance_rate: so.Mapped[int] = so.mapped_column(default=75)
     auto_issue_after_days: so.Mapped[int | None] = so.mapped_column()
+    # Set when automatic issue has run for the course (cleared when completion changes),
+    # so that the job does not scan finished courses forever.
+    auto_issued_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     signatories: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from app.audit.services import record
 from app.catalogue.models import Course, CourseKind, CourseStatus, Programme
 from app.core.errors import DomainError
-from app.core.timezones import is_valid_zone, zone
+from app.core.timezones import is_valid_zone, local_date, zone
 from app.core.types import utcnow
 from app.extensions import db
 
@@ -33,11 +33,27 @@ def public_courses() -> sa.Select:
     )
 
 
-def upcoming_courses(limit: int | None = None, today: dt.date | None = None) -> sa.Select:
-    today = today or utcnow().date()
+def course_today(now: dt.datetime) -> sa.ColumnElement:
+    """Each course's own "today" as an SQL expression: the date `now` falls on in the
+    course's zone (DESIGN.md rule 3), so that "not ended yet" means the same in a query
+    as on the course page. One CASE over the few zones in use."""
+    zones = db.session.scalars(sa.select(Course.timezone).distinct()).all()
+    if not zones:
+        return sa.literal(now.date(), sa.Date)
+    return sa.case({z: sa.literal(local_date(now, z), sa.Date) for z in zones}, value=Course.timezone,
+                   else_=sa.literal(now.date(), sa.Date))
+
+
+def has_ended(course: Course, now: dt.datetime | None = None) -> bool:
+    """The course's last day is over in its own zone."""
+    return course.ends_on < local_date(now or utcnow(), course.timezone)
+
+
+def upcoming_courses(limit: int | None = None, now: dt.datetime | None = None) -> sa.Select:
+    now = now or utcnow()
     stmt = (
         public_courses()
-        .where(Course.status == CourseStatus.PUBLISHED, Course.ends_on >= today)
+        .where(Course.status == CourseStatus.PUBLISHED, Course.ends_on >= course_today(now))
         .order_by(Course.starts_on, Course.id)
     )
     return stmt.limit(limit) if limit else stmt
@@ -46,7 +62,7 @@ def upcoming_courses(limit: int | None = None, today: dt.date | None = None) -> 
 def open_now_clause(now: dt.datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         Course.status == CourseStatus.PUBLISHED,
-        Course.ends_on >= now.date(),
+        Course.ends_on >= course_today(now),
         sa.or_(Course.enrolment_opens_at.is_(None), Course.enrolment_opens_at <= now),
         sa.or_(Course.enrolment_closes_at.is_(None), Course.enrolment_closes_at > now),
     )
@@ -65,7 +81,7 @@ def enrolment_window(course: Course, now: dt.datetime | None = None) -> Window:
         return Window(False, _("This activity has been cancelled."))
     if course.status is not CourseStatus.PUBLISHED:
         return Window(False, _("This activity is not open for enrolment."))
-    if course.ends_on < now.date():
+    if has_ended(course, now):
         return Window(False, _("This activity has already ended."))
     if course.enrolment_opens_at and now < course.enrolment_opens_at:
         return Window(False, _("Enrolment has not opened yet."))
@@ -114,7 +130,7 @@ def filtered_courses(f: CourseFilters, now: dt.datetime | None = None) -> sa.Sel
     now = now or utcnow()
     stmt = public_courses()
     if not f.include_past:
-        stmt = stmt.where(Course.ends_on >= now.date())
+        stmt = stmt.where(Course.ends_on >= course_today(now))
     if f.q:
         like = "%" + f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(sa.or_(
@@ -256,7 +272,7 @@ def archive_course(course: Course, actor) -> None:  # noqa: ANN001
 
     if course.status is CourseStatus.ARCHIVED:
         raise DomainError(_("This activity is already archived."))
-    if course.status is CourseStatus.PUBLISHED and course.ends_on >= utcnow().date():
+    if course.status is CourseStatus.PUBLISHED and not has_ended(course):
         raise DomainError(_("A published activity can be archived once it has ended; cancel it instead."))
     course.status = CourseStatus.ARCHIVED
     record("course.archived", course, actor=actor)

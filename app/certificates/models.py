@@ -99,7 +99,13 @@ class CertificateBatch(db.Model):
     """A bulk issue for one course, taken up outside the web request; shows progress."""
 
     __tablename__ = "certificate_batch"
-    __table_args__ = (sa.CheckConstraint("done_count <= total", name="done_within_total"),)
+    __table_args__ = (
+        sa.CheckConstraint("done_count <= total", name="done_within_total"),
+        # One open batch per course, however many clicks or admins.
+        sa.Index("uq_certificate_batch_open_per_course", "course_id", unique=True,
+                 sqlite_where=sa.text("status IN ('queued', 'running')"),
+                 postgresql_where=sa.text("status IN ('queued', 'running')")),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id"), index=True)
@@ -114,5 +120,8 @@ class CertificateBatch(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     started_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     finished_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    # Beaten by the worker after every certificate: a running batch whose heartbeat is
+    # older than two minutes lost its worker, and the scheduler takes it over.
+    heartbeat_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 
     course: so.Mapped[Course] = so.relationship()

@@ -42,6 +42,7 @@ TEXTS = {
         "online": "online", "hours": "{hours} hours of sessions", "rate": "attendance rate {rate} %",
         "serial": "Serial", "verify": "Verify this certificate at", "code": "Verification code",
         "issued": "Issued on {date}",
+        "revoked": "REVOKED on {date}", "revoked_why": "Reason: {reason}",
     },
     "it": {
         "attendance": "Attestato di partecipazione", "completion": "Attestato di completamento",
@@ -50,6 +51,7 @@ TEXTS = {
         "online": "online", "hours": "{hours} ore di attività", "rate": "frequenza {rate} %",
         "serial": "Numero", "verify": "Verifica questo attestato su", "code": "Codice di verifica",
         "issued": "Rilasciato il {date}",
+        "revoked": "REVOCATO il {date}", "revoked_why": "Motivo: {reason}",
     },
     "zh": {
         "attendance": "出席证书", "completion": "结业证书",
@@ -58,6 +60,7 @@ TEXTS = {
         "online": "线上", "hours": "课程时长 {hours} 小时", "rate": "出勤率 {rate}%",
         "serial": "编号", "verify": "验证本证书：", "code": "验证码",
         "issued": "颁发日期：{date}",
+        "revoked": "已于 {date} 撤销", "revoked_why": "原因：{reason}",
     },
 }
 KIND_NAMES = {
@@ -114,8 +117,9 @@ def _date(value: str, lang: str) -> str:
 class CertificateRenderer:
     """One method per block, drawn on a ReportLab canvas."""
 
-    def __init__(self, snapshot: dict, images: dict[str, bytes], font_path: str | None):
+    def __init__(self, snapshot: dict, images: dict[str, bytes], font_path: str | None, revoked: dict | None = None):
         self.s = snapshot
+        self.revoked = revoked
         self.lang = snapshot.get("language") if snapshot.get("language") in TEXTS else "en"
         self.t = TEXTS[self.lang]
         self.images = images
@@ -135,9 +139,28 @@ class CertificateRenderer:
         self.signatures()
         self.footer()
         self.qr()
+        if self.revoked:
+            self.stamp()
         self.c.showPage()
         self.c.save()
         return self.buf.getvalue()
+
+    def stamp(self) -> None:
+        """Across the page, in red: revoked, when and why. A revoked certificate is
+        never handed out looking valid."""
+        c = self.c
+        c.saveState()
+        c.translate(PAGE_W / 2, PAGE_H / 2)
+        c.rotate(20)
+        c.setFillColor(Color(0.75, 0.1, 0.1, alpha=0.85))
+        title = self.t["revoked"].format(date=_date(self.revoked["on"], self.lang))
+        c.setFont(self.font, _fit(title, self.font, 44, PAGE_W - 160))
+        c.drawCentredString(0, 10, printable(title, self.font))
+        reason = self.t["revoked_why"].format(reason=self.revoked.get("reason") or "")
+        size = _fit(reason, self.font, 16, PAGE_W - 200)
+        c.setFont(self.font, size)
+        c.drawCentredString(0, -24, printable(reason[:200], self.font))
+        c.restoreState()
 
     def text(self, x: float, y: float, value: str, size: float, color: Color = INK, centre: bool = True) -> None:
         value = printable(value, self.font)
@@ -271,6 +294,8 @@ def _number(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def render_certificate(snapshot: dict, images: dict[str, bytes] | None = None, font_path: str | None = None) -> bytes:
-    """The certificate's PDF bytes. Pure: the same arguments always give the same bytes."""
-    return CertificateRenderer(snapshot, images or {}, font_path).render()
+def render_certificate(snapshot: dict, images: dict[str, bytes] | None = None, font_path: str | None = None,
+                       *, revoked: dict | None = None) -> bytes:
+    """The certificate's PDF bytes. Pure: the same arguments always give the same bytes.
+    `revoked` ({"on": ISO date, "reason": text}) stamps the page as revoked."""
+    return CertificateRenderer(snapshot, images or {}, font_path, revoked).render()

@@ -25,7 +25,10 @@ from app.certificates.models import (
     BatchStatus, Certificate, CertificateBatch, CertificateKind, CertificateStatus, SerialCounter, SignatureImage,
 )
 from app.certificates.render import render_certificate
+from app.core.cas import changed_rows, compare_and_set
 from app.core.db import begin_write, writer_transactions
+from app.core.labels import label
+from app.core.timezones import local_date
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
@@ -92,10 +95,23 @@ def _decide(el: Eligibility, kind: CertificateKind, why: list[str]) -> None:
 
 # --- snapshot, code, serial -----------------------------------------------------------------
 
-def _key() -> tuple[str, bytes]:
-    key_id = current_app.config.get("PONTE_CERT_KEY_ID", "k1")
-    secret = current_app.config.get("PONTE_CERT_KEY") or current_app.config["SECRET_KEY"]
-    return key_id, hashlib.sha256(f"ponte-certificate:{secret}".encode()).digest()
+def _keys() -> dict[str, str]:
+    """The configured certificate keys, id → secret, oldest first: PONTE_CERT_KEYS, or
+    (unset: tests, older set-ups) PONTE_CERT_KEY or SECRET_KEY, with id PONTE_CERT_KEY_ID."""
+    config = current_app.config
+    return dict(config.get("PONTE_CERT_KEYS") or {
+        config.get("PONTE_CERT_KEY_ID", "k1"): config.get("PONTE_CERT_KEY") or config["SECRET_KEY"]})
+
+
+def signing_key_id() -> str:
+    """The id of the newest key: the one that signs new certificates."""
+    return list(_keys())[-1]
+
+
+def _key(key_id: str) -> bytes | None:
+    """The HMAC key of `key_id` (ids match whatever their case); None once it is retired."""
+    secret = {k.lower(): v for k, v in _keys().items()}.get((key_id or "").lower())
+    return hashlib.sha256(f"ponte-certificate:{secret}".encode()).digest() if secret is not None else None
 
 
 def _canonical(snapshot: dict) -> bytes:
@@ -103,9 +119,13 @@ def _canonical(snapshot: dict) -> bytes:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def verification_code(snapshot: dict) -> str:
-    """An HMAC of the snapshot under the server key, shown as K1-XXXX-XXXX-XXXX-XXXX."""
-    key_id, key = _key()
+def verification_code(snapshot: dict, key_id: str | None = None) -> str | None:
+    """An HMAC of the snapshot under the key `key_id` (default: the newest), shown with
+    the key's id in front, K1-XXXX-XXXX-XXXX-XXXX. None when that key is not configured."""
+    key_id = key_id or signing_key_id()
+    key = _key(key_id)
+    if key is None:
+        return None
     digest = hmac.new(key, _canonical(snapshot), hashlib.sha256).hexdigest()[:16].upper()
     return f"{key_id.upper()}-" + "-".join(digest[i:i + 4] for i in range(0, 16, 4))
 
@@ -148,7 +168,8 @@ def build_snapshot(enrolment: Enrolment, kind: CertificateKind, progress: Progre
         "attendance_rate": progress.rate,
         "signatories": list(course.signatories or []),
         "issuer": issuer.full_name if issuer else "",
-        "issued_on": issued_at.astimezone(dt.timezone.utc).date().isoformat(),
+        # The day of issue where the course is held: what /me and the verify page say too.
+        "issued_on": local_date(issued_at, course.timezone).isoformat(),
         "serial": serial,
         "public_id": public_id,
         "verify_url": current_app.config["PONTE_BASE_URL"].rstrip("/") + f"/verify/{public_id}",
@@ -163,8 +184,14 @@ def signature_images(snapshot: dict) -> dict[str, bytes]:
 
 
 def pdf_bytes(certificate: Certificate) -> bytes:
+    """The PDF, rendered again from the snapshot; a revoked certificate comes stamped
+    "REVOKED" with its date (in the course's zone) and reason, never looking valid."""
+    revoked = None
+    if certificate.status is CertificateStatus.REVOKED and certificate.revoked_at is not None:
+        revoked = {"on": local_date(certificate.revoked_at, certificate.snapshot.get("timezone") or "UTC").isoformat(),
+                   "reason": certificate.revoked_reason or ""}
     return render_certificate(certificate.snapshot, signature_images(certificate.snapshot),
-                              current_app.config.get("PONTE_CERT_FONT"))
+                              current_app.config.get("PONTE_CERT_FONT"), revoked=revoked)
 
 
 # --- issuing ----------------------------------------------------------------------------------
@@ -186,21 +213,23 @@ def issue(enrolment: Enrolment, kind: CertificateKind, issuer: User | None, *, l
     if supersedes is None and valid_certificate(enrolment.id, kind) is not None:
         raise Conflict(_("A valid certificate of this kind already exists."))
     now = utcnow()
-    number = _next_serial(now.year)
+    year = local_date(now, course.timezone).year  # the serial's year is the course's, not UTC's
+    number = _next_serial(year)
     public_id = secrets.token_hex(16)
-    serial = f"PONTE-{now.year}-{number:06d}"
+    serial = f"PONTE-{year}-{number:06d}"
     snapshot = build_snapshot(enrolment, kind, progress, language=language, public_id=public_id, serial=serial,
                               issued_at=now, issuer=issuer)
-    snapshot["verification_code"] = verification_code(snapshot)
-    key_id, _key_bytes = _key()
+    key_id = signing_key_id()
+    snapshot["verification_code"] = verification_code(snapshot, key_id)
     certificate = Certificate(
-        public_id=public_id, serial=serial, year=now.year, number=number, enrolment_id=enrolment.id, kind=kind,
+        public_id=public_id, serial=serial, year=year, number=number, enrolment_id=enrolment.id, kind=kind,
         language=snapshot["language"], snapshot=snapshot, verification_code=snapshot["verification_code"], key_id=key_id,
         sha256="", issued_at=now, issued_by_id=issuer.id if issuer else None,
     )
-    if supersedes is not None:
-        supersedes.status = CertificateStatus.SUPERSEDED
-        db.session.flush()
+    if supersedes is not None and not compare_and_set(
+            supersedes, Certificate.status == CertificateStatus.VALID, status=CertificateStatus.SUPERSEDED):
+        raise Conflict(_("This certificate has just been %(status)s; nothing was issued.",
+                         status=label(supersedes.status)))
     try:
         with db.session.begin_nested():
             db.session.add(certificate)
@@ -209,7 +238,7 @@ def issue(enrolment: Enrolment, kind: CertificateKind, issuer: User | None, *, l
         raise Conflict(_("A valid certificate of this kind already exists.")) from None
     certificate.sha256 = hashlib.sha256(pdf_bytes(certificate)).hexdigest()
     if supersedes is not None:
-        supersedes.superseded_by_id = certificate.id
+        compare_and_set(supersedes, Certificate.superseded_by_id.is_(None), superseded_by_id=certificate.id)
     db.session.flush()
     record("certificate.issued", certificate, actor=issuer, serial=serial, kind=kind.value,
            enrolment=enrolment.id, supersedes=supersedes.id if supersedes else None)
@@ -225,9 +254,11 @@ def issue_all(course: Course, issuer: User | None, *, on_progress=None) -> tuple
     enrolments = db.session.scalars(
         sa.select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.status.in_(HOLDS_PLACE))
         .options(so.joinedload(Enrolment.user)).order_by(Enrolment.id)).all()
+    # A valid certificate is not issued twice; a revoked one is not issued again behind
+    # the admin's back (only an explicit issue or re-issue does that).
     existing = set(db.session.execute(sa.select(Certificate.enrolment_id, Certificate.kind).where(
         Certificate.enrolment_id.in_([e.id for e in enrolments] or [0]),
-        Certificate.status == CertificateStatus.VALID)).all())
+        Certificate.status.in_((CertificateStatus.VALID, CertificateStatus.REVOKED)))).all())
     table = eligibility(course, enrolments)
     todo = [(e, k) for e in enrolments for k in table[e.id].kinds if (e.id, k) not in existing]
     issued = 0
@@ -243,27 +274,50 @@ def issue_all(course: Course, issuer: User | None, *, on_progress=None) -> tuple
     return issued, len(todo)
 
 
+HEARTBEAT_TIMEOUT = dt.timedelta(minutes=2)
+
+
 def start_batch(course: Course, actor: User) -> CertificateBatch:
-    """Queue a bulk issue for the background; an unfinished one for the course is reused."""
-    open_batch = db.session.scalar(sa.select(CertificateBatch).where(
-        CertificateBatch.course_id == course.id, CertificateBatch.status.in_((BatchStatus.QUEUED, BatchStatus.RUNNING))))
+    """Queue a bulk issue for the background; an unfinished one for the course is reused
+    (a partial unique index lets only one be open per course, however many clicks)."""
+    open_batch = _open_batch(course.id)
     if open_batch is not None:
         return open_batch
     batch = CertificateBatch(course_id=course.id, requested_by_id=actor.id)
-    db.session.add(batch)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(batch)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        return _open_batch(course.id)  # a twin request queued it first
     record("certificate.batch_requested", course, actor=actor, batch=batch.id)
     return batch
 
 
+def _open_batch(course_id: int) -> CertificateBatch | None:
+    return db.session.scalar(sa.select(CertificateBatch).where(
+        CertificateBatch.course_id == course_id, CertificateBatch.status.in_((BatchStatus.QUEUED, BatchStatus.RUNNING))))
+
+
+def _claim_batch(batch_id: int, now: dt.datetime) -> bool:
+    """Take a queued batch, or a running one whose worker stopped beating (its process
+    died): one conditional UPDATE, so exactly one worker gets it."""
+    return changed_rows(
+        sa.update(CertificateBatch).where(
+            CertificateBatch.id == batch_id,
+            sa.or_(CertificateBatch.status == BatchStatus.QUEUED,
+                   sa.and_(CertificateBatch.status == BatchStatus.RUNNING,
+                           CertificateBatch.heartbeat_at < now - HEARTBEAT_TIMEOUT)))
+        .values(status=BatchStatus.RUNNING, started_at=sa.func.coalesce(CertificateBatch.started_at, now),
+                heartbeat_at=now)) == 1
+
+
 def run_batch(batch_id: int) -> bool:
-    """Take one queued batch (conditional UPDATE: one worker only) and run it, committing
-    progress as it goes. Returns False when someone else had it."""
-    claimed = db.session.execute(
-        sa.update(CertificateBatch).where(CertificateBatch.id == batch_id, CertificateBatch.status == BatchStatus.QUEUED)
-        .values(status=BatchStatus.RUNNING, started_at=utcnow()))
+    """Take one batch (see `_claim_batch`) and run it, committing progress and a
+    heartbeat as it goes. Returns False when someone else has it."""
+    claimed = _claim_batch(batch_id, utcnow())
     db.session.commit()
-    if claimed.rowcount != 1:
+    if not claimed:
         return False
     begin_write()
     batch = db.session.get(CertificateBatch, batch_id)
@@ -271,7 +325,7 @@ def run_batch(batch_id: int) -> bool:
 
     def progress(done: int, total: int) -> None:
         db.session.execute(sa.update(CertificateBatch).where(CertificateBatch.id == batch_id)
-                           .values(done_count=done, total=total))
+                           .values(done_count=done, total=total, heartbeat_at=utcnow()))
         db.session.commit()  # each certificate committed with its progress: a crash loses nothing done
         begin_write()
 
@@ -284,14 +338,16 @@ def run_batch(batch_id: int) -> bool:
             status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=utcnow()))
     else:
         db.session.execute(sa.update(CertificateBatch).where(CertificateBatch.id == batch_id).values(
-            status=BatchStatus.DONE, issued_count=issued, total=total, done_count=total, finished_at=utcnow()))
+            # A resumed batch adds what it issued to what the dead worker had issued.
+            status=BatchStatus.DONE, issued_count=CertificateBatch.issued_count + issued, total=total,
+            done_count=total, finished_at=utcnow()))
     db.session.commit()
     return True
 
 
 def run_batch_in_thread(app, batch_id: int) -> threading.Thread:  # noqa: ANN001
     """Run a batch outside the request that asked for it (the scheduler also picks up
-    any queued batch, should this thread die with its process)."""
+    any queued batch, and takes over one whose thread died with its process)."""
 
     def work() -> None:
         with app.app_context(), writer_transactions():
@@ -308,9 +364,14 @@ def run_batch_in_thread(app, batch_id: int) -> threading.Thread:  # noqa: ANN001
     return thread
 
 
-def run_queued_batches() -> dict[str, int]:
-    """Scheduler job: run batches nobody has taken."""
-    ids = db.session.scalars(sa.select(CertificateBatch.id).where(CertificateBatch.status == BatchStatus.QUEUED)).all()
+def run_queued_batches(now: dt.datetime | None = None) -> dict[str, int]:
+    """Scheduler job: run batches nobody has taken, and resume those whose worker died."""
+    now = now or utcnow()
+    ids = db.session.scalars(sa.select(CertificateBatch.id).where(sa.or_(
+        CertificateBatch.status == BatchStatus.QUEUED,
+        sa.and_(CertificateBatch.status == BatchStatus.RUNNING,
+                CertificateBatch.heartbeat_at < now - HEARTBEAT_TIMEOUT)))).all()
+    db.session.commit()
     return {"batches": sum(1 for batch_id in ids if run_batch(batch_id))}
 
 
@@ -320,12 +381,11 @@ def revoke(certificate: Certificate, reason: str, actor: User) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError(_("Please give a reason; it is shown on the verification page."), field="reason")
-    if certificate.status is not CertificateStatus.VALID:
-        raise CertificateError(_("Only a valid certificate can be revoked."))
-    certificate.status = CertificateStatus.REVOKED
-    certificate.revoked_at = utcnow()
-    certificate.revoked_reason = reason[:2000]
-    db.session.flush()
+    if certificate.status is not CertificateStatus.VALID or not compare_and_set(
+            certificate, Certificate.status == CertificateStatus.VALID,
+            status=CertificateStatus.REVOKED, revoked_at=utcnow(), revoked_reason=reason[:2000]):
+        raise Conflict(_("Only a valid certificate can be revoked; this one is %(status)s.",
+                         status=label(certificate.status)))
     record("certificate.revoked", certificate, actor=actor, reason=reason, serial=certificate.serial)
     queue_email(certificate.enrolment.user, "certificate_revoked", certificate=certificate,
                 course=certificate.enrolment.course, reason=reason)
@@ -334,7 +394,8 @@ def revoke(certificate: Certificate, reason: str, actor: User) -> None:
 def reissue(certificate: Certificate, actor: User, *, language: str | None = None) -> Certificate:
     """Issue again from today's data (a corrected name, say); the new one supersedes the old."""
     if certificate.status is not CertificateStatus.VALID:
-        raise CertificateError(_("Only a valid certificate can be re-issued."))
+        raise Conflict(_("Only a valid certificate can be re-issued; this one is %(status)s.",
+                         status=label(certificate.status)))
     enrolment = certificate.enrolment
     progress = progress_for(enrolment.course, [enrolment])[enrolment.id]
     return issue(enrolment, certificate.kind, actor, language=language or certificate.language, progress=progress,
@@ -349,14 +410,17 @@ def verify_by_code(serial: str, code: str) -> Certificate | None:
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.serial == serial))
     expected = certificate.verification_code if certificate else "X" * 24
     ok = hmac.compare_digest(expected.encode(), code.encode())
-    if certificate is None or not ok or verification_code(certificate.snapshot) != certificate.verification_code:
+    if certificate is None or not ok or not intact(certificate):
         return None
     return certificate
 
 
 def intact(certificate: Certificate) -> bool:
-    """The stored snapshot still matches its code (nobody edited the database by hand)."""
-    return hmac.compare_digest(verification_code(certificate.snapshot), certificate.verification_code)
+    """The stored snapshot still matches its code under the key that signed it (the
+    certificate's `key_id`, kept while that key is listed in PONTE_CERT_KEYS): nobody
+    edited the database by hand. False once that key is retired from the configuration."""
+    expected = verification_code(certificate.snapshot, certificate.key_id)
+    return expected is not None and hmac.compare_digest(expected, certificate.verification_code)
 
 
 # --- signatures ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import HOLDS_PLACE, Enrolment
 from app.extensions import db, limiter
 from app.notifications.services import deliver_after_commit
-from app.teaching.access import staff_role
+from app.teaching.access import in_scope, staff_cohort, staff_role
 
 bp = Blueprint("certificates", __name__)
 
@@ -66,8 +66,11 @@ def _can_download(certificate: Certificate) -> bool:
     if not current_user.is_authenticated:
         return False
     enrolment = certificate.enrolment
-    return (current_user.is_admin or enrolment.user_id == current_user.id
-            or staff_role(enrolment.course_id, current_user) is not None)
+    if current_user.is_admin or enrolment.user_id == current_user.id:
+        return True
+    # Course staff, within their cohort when they are bound to one.
+    return (staff_role(enrolment.course_id, current_user) is not None
+            and in_scope(enrolment.cohort_id, staff_cohort(enrolment.course_id, current_user)))
 
 
 @bp.route("/certificates/<public_id>.pdf")

@@ -5,7 +5,7 @@ import csv
 import io
 from urllib.parse import urlsplit
 
-from flask import Response, flash, request
+from flask import Response, current_app, flash, has_request_context, request, url_for
 
 from app.core.errors import DomainError
 
@@ -29,13 +29,25 @@ def domain_error_to_form(error: DomainError, form) -> None:  # noqa: ANN001
 
 
 def external_url(endpoint: str, **values) -> str:  # noqa: ANN003
-    """An absolute URL, also outside a request (jobs, commands): built at PONTE_BASE_URL."""
-    from flask import current_app, has_request_context, url_for
+    """The absolute URL of `endpoint` at PONTE_BASE_URL, keeping any path prefix of it.
 
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["PONTE_BASE_URL"]):
-        return url_for(endpoint, _external=True, **values)
+    Never built from the request's Host header (which anyone can forge): links in the
+    API, feeds, calendars, check-in QR codes and emails always point to the public
+    address. Works inside a request and outside one (jobs, commands).
+    """
+    base = current_app.config["PONTE_BASE_URL"].rstrip("/")
+    return base + _app_path(endpoint, **values)
+
+
+def _app_path(endpoint: str, **values) -> str:  # noqa: ANN003
+    """The path of `endpoint` inside the application, without the mount point of the
+    current request (a proxy's X-Forwarded-Prefix): the base URL carries the prefix."""
+    if not has_request_context():
+        with current_app.test_request_context("/"):
+            return url_for(endpoint, **values)
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    return path[len(root):] if root and path.startswith(root + "/") else path
 
 
 def csv_response(filename: str, header: list[str], rows) -> Response:  # noqa: ANN001

@@ -8,6 +8,7 @@ from flask_babel import format_date, get_locale
 from flask_login import current_user
 
 from app.core import timezones
+from app.core.http import external_url
 from app.core.labels import label
 from app.core.types import utcnow
 
@@ -19,6 +20,8 @@ def viewer_zone() -> str | None:
 
 
 def register(app: Flask) -> None:
+    app.add_template_global(external_url, "external_url")  # links at PONTE_BASE_URL, never at the Host header
+
     @app.template_filter("local")
     def local(value: dt.datetime | None, tz_name: str, fmt: str = "medium") -> str:
         if value is None:

@@ -46,6 +46,12 @@ def to_local(value: dt.datetime, tz_name: str) -> dt.datetime:
     return value.astimezone(zone(tz_name))
 
 
+def local_date(value: dt.datetime, tz_name: str) -> dt.date:
+    """The calendar day `value` falls on in `tz_name`: a course's "today" is its own
+    zone's, never the UTC date (DESIGN.md rule 3)."""
+    return to_local(value, tz_name).date()
+
+
 def localize(naive: dt.datetime, tz_name: str) -> dt.datetime:
     """Attach a zone to a wall-clock time typed by a person; returns aware UTC.
 

@@ -20,15 +20,20 @@ from flask_babel import gettext as _
 from app.accounts.models import User
 from app.audit.services import record
 from app.catalogue.models import Course, CourseStatus, EnrolmentMode
-from app.catalogue.seats import refresh_counts, release_seat, take_seat
+from app.catalogue.seats import lock_course, refresh_counts, release_seat, take_seat
 from app.catalogue.services import enrolment_window
+from app.core.cas import compare_and_set
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.types import utcnow
 from app.enrolment.models import ACTIVE, HOLDS_PLACE, Enrolment, EnrolmentStatus
+from app.enrolment import signals
 from app.extensions import db
 from app.notifications.services import queue_email
 
 S = EnrolmentStatus
+CLOSED = (S.WITHDRAWN, S.REJECTED, S.CANCELLED)
+# States a staff decision or the person's own move put the enrolment in.
+DECIDED = (S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.CANCELLED, S.WITHDRAWN, S.COMPLETED, S.NOT_COMPLETED)
 
 
 class EnrolmentError(DomainError):
@@ -92,10 +97,12 @@ def waitlist_length(course_id: int) -> int:
     )
 
 
-def status_counts(course_id: int) -> dict[EnrolmentStatus, int]:
-    rows = db.session.execute(
-        sa.select(Enrolment.status, sa.func.count()).where(Enrolment.course_id == course_id).group_by(Enrolment.status)
-    ).all()
+def status_counts(course_id: int, *, cohort_id: int | None = None) -> dict[EnrolmentStatus, int]:
+    """How many enrolments of the course (of one cohort, when given) are in each status."""
+    stmt = sa.select(Enrolment.status, sa.func.count()).where(Enrolment.course_id == course_id)
+    if cohort_id is not None:
+        stmt = stmt.where(Enrolment.cohort_id == cohort_id)
+    rows = db.session.execute(stmt.group_by(Enrolment.status)).all()
     return {status: n for status, n in rows}
 
 
@@ -120,30 +127,54 @@ def _notify(enrolment: Enrolment, move: str, **context: object) -> None:
     queue_email(enrolment.user, "enrolment", move=move, enrolment=enrolment, course=enrolment.course, **context)
 
 
-def _set(enrolment: Enrolment, status: EnrolmentStatus, *, actor: User | None, reason: str | None = None) -> None:
+def _lock(enrolment: Enrolment) -> None:
+    """Queue behind any other move on this course, then see the enrolment as it is now."""
+    lock_course(enrolment.course_id)
+    db.session.refresh(enrolment)
+
+
+def _move(enrolment: Enrolment, status: EnrolmentStatus, *, actor: User | None, reason: str | None = None) -> EnrolmentStatus:
+    """Move the enrolment from the status it had when read to `status`, as one
+    compare-and-set, then write the audit event. Returns the old status. When another
+    request moved it first, nothing is written and Conflict says how it stands now."""
     old = enrolment.status
-    enrolment.status = status
+    now = utcnow()
+    values: dict[str, object] = {"status": status}
     if status is S.WAITLISTED:
-        enrolment.waitlisted_at = utcnow()
+        values["waitlisted_at"] = now
     if actor is not None and actor.id != enrolment.user_id:
-        enrolment.decided_by_id = actor.id
-        enrolment.decided_at = utcnow()
+        values.update(decided_by_id=actor.id, decided_at=now)
     if reason is not None:
-        enrolment.decision_reason = reason
-    db.session.flush()
+        values["decision_reason"] = reason
+    if not compare_and_set(enrolment, Enrolment.status == old, **values):
+        raise Conflict(_("Nothing was changed: this enrolment has just become %(status)s.", status=_status_text(enrolment)))
     record(
         f"enrolment.{status.value}", enrolment, actor=actor,
         course=enrolment.course.slug, user=enrolment.user_id, old=old.value if old else None, reason=reason,
     )
+    return old
+
+
+def _place_lost(enrolment: Enrolment) -> None:
+    """The enrolment no longer holds a place: free it, and whatever hangs on it (the
+    session places of a site visit, through the signal)."""
+    release_seat(enrolment.course_id)
+    signals.place_lost.send(enrolment)
 
 
 def _accept_or_waitlist(enrolment: Enrolment, *, actor: User | None) -> EnrolmentStatus:
-    """Give the enrolment a place if one is free, else put it on the waiting list."""
-    if take_seat(enrolment.course_id):
-        _set(enrolment, S.ACCEPTED, actor=actor)
+    """Give the enrolment a place if one is free, else put it on the waiting list.
+    The caller has locked the course."""
+    took = take_seat(enrolment.course_id)
+    try:
+        _move(enrolment, S.ACCEPTED if took else S.WAITLISTED, actor=actor)
+    except Conflict:
+        if took:
+            release_seat(enrolment.course_id)
+        raise
+    if took:
         _notify(enrolment, "accepted")
     else:
-        _set(enrolment, S.WAITLISTED, actor=actor)
         _notify(enrolment, "waitlisted", position=waitlist_position(enrolment))
     return enrolment.status
 
@@ -157,6 +188,7 @@ def enrol(course_id: int, user: User, *, motivation: str = "", answers: dict | N
     window = enrolment_window(course, now)
     if not window.open:
         raise EnrolmentError(window.reason)
+    lock_course(course.id)
     existing = get_enrolment(course.id, user.id)
     if existing is not None:
         if existing.status in ACTIVE or existing.status in HOLDS_PLACE:
@@ -165,18 +197,10 @@ def enrol(course_id: int, user: User, *, motivation: str = "", answers: dict | N
             raise EnrolmentError(_("You cannot enrol in this activity again. Please contact the organisers."))
         # Re-enrolling after a withdrawal reuses the row; claimed conditionally so that
         # two tabs cannot both re-enrol.
-        claimed = db.session.execute(
-            sa.update(Enrolment)
-            .where(Enrolment.id == existing.id, Enrolment.status == S.WITHDRAWN)
-            .values(status=S.PENDING)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
+        if not compare_and_set(existing, Enrolment.status == S.WITHDRAWN, status=S.PENDING,
+                               motivation=motivation, answers=answers or {}):
             raise Conflict(_("You are already enrolled in this activity."))
         enrolment = existing
-        db.session.refresh(enrolment)
-        enrolment.motivation = motivation
-        enrolment.answers = answers or {}
     else:
         enrolment = Enrolment(course_id=course.id, user_id=user.id, status=S.PENDING,
                               motivation=motivation, answers=answers or {})
@@ -190,7 +214,7 @@ def enrol(course_id: int, user: User, *, motivation: str = "", answers: dict | N
     enrolment.course = course
     enrolment.user = user
     if course.enrolment_mode is EnrolmentMode.APPROVAL:
-        _set(enrolment, S.PENDING, actor=user)
+        _move(enrolment, S.PENDING, actor=user)
         _notify(enrolment, "received")
     else:
         _accept_or_waitlist(enrolment, actor=user)
@@ -201,38 +225,50 @@ def withdraw(enrolment: Enrolment, user: User, *, now: dt.datetime | None = None
     """The participant leaves, before the withdrawal deadline."""
     if enrolment.user_id != user.id:
         raise NotFound(_("This enrolment does not exist."))
+    _lock(enrolment)
+    if enrolment.status is S.WITHDRAWN:
+        raise Conflict(_("You have already withdrawn from this activity."))
     if enrolment.status not in ACTIVE:
         raise EnrolmentError(_("There is nothing to withdraw from: %(status)s.", status=_status_text(enrolment)))
     if not can_withdraw(enrolment, now):
         raise EnrolmentError(_("The withdrawal deadline has passed. Please contact the organisers."))
-    held = enrolment.holds_place
-    _set(enrolment, S.WITHDRAWN, actor=user)
+    old = _move(enrolment, S.WITHDRAWN, actor=user)
     _notify(enrolment, "withdrawn")
-    if held:
-        release_seat(enrolment.course_id)
+    if old in HOLDS_PLACE:
+        _place_lost(enrolment)
         promote_waitlist(enrolment.course_id)
+
+
+def _refusal(enrolment: Enrolment, message: str) -> DomainError:
+    """A move that is no longer possible: a conflict when the enrolment was just decided
+    or closed (someone got there first), else the rule's plain refusal."""
+    if enrolment.status in DECIDED:
+        return Conflict(message)
+    return EnrolmentError(message)
 
 
 def approve(enrolment: Enrolment, actor: User) -> EnrolmentStatus:
     """Staff accept an application: a place if one is free, else the waiting list."""
+    _lock(enrolment)
     if enrolment.status is not S.PENDING:
-        raise EnrolmentError(_("Only applications under review can be approved."))
+        raise _refusal(enrolment, _("Only applications under review can be approved; this one is %(status)s.",
+                                    status=_status_text(enrolment)))
     return _accept_or_waitlist(enrolment, actor=actor)
 
 
 def _close_with_reason(enrolment: Enrolment, status: EnrolmentStatus, allowed: tuple, refusal: str,
                        actor: User | None, reason: str, *, promote: bool = True) -> None:
     """Reject or cancel: check the move, require a reason, email it, free the place."""
-    if enrolment.status not in allowed:
-        raise EnrolmentError(refusal % {"status": _status_text(enrolment)})
     reason = (reason or "").strip()
     if not reason:
         raise EnrolmentError(_("Please give a reason; the participant will read it."), field="reason")
-    held = enrolment.holds_place
-    _set(enrolment, status, actor=actor, reason=reason)
+    _lock(enrolment)
+    if enrolment.status not in allowed:
+        raise _refusal(enrolment, refusal % {"status": _status_text(enrolment)})
+    old = _move(enrolment, status, actor=actor, reason=reason)
     _notify(enrolment, status.value, reason=reason)
-    if held:
-        release_seat(enrolment.course_id)
+    if old in HOLDS_PLACE:
+        _place_lost(enrolment)
         if promote:
             promote_waitlist(enrolment.course_id)
 
@@ -251,14 +287,17 @@ def cancel(enrolment: Enrolment, actor: User | None, reason: str, *, promote: bo
 
 def move_to_waitlist(enrolment: Enrolment, actor: User) -> None:
     """Staff put an application on the waiting list instead of deciding now."""
+    _lock(enrolment)
     if enrolment.status is not S.PENDING:
-        raise EnrolmentError(_("Only applications under review can be moved to the waiting list."))
-    _set(enrolment, S.WAITLISTED, actor=actor)
+        raise _refusal(enrolment, _("Only applications under review can be moved to the waiting list; this one is "
+                                    "%(status)s.", status=_status_text(enrolment)))
+    _move(enrolment, S.WAITLISTED, actor=actor)
     _notify(enrolment, "waitlisted", position=waitlist_position(enrolment))
 
 
 def promote_waitlist(course_id: int) -> list[Enrolment]:
     """Fill free places from the waiting list, first in first promoted."""
+    lock_course(course_id)
     promoted: list[Enrolment] = []
     while True:
         candidate = db.session.scalar(
@@ -270,17 +309,9 @@ def promote_waitlist(course_id: int) -> list[Enrolment]:
         if candidate is None or not take_seat(course_id):
             break
         # Conditional: two transactions promoting at once never accept the same person twice.
-        moved = db.session.execute(
-            sa.update(Enrolment)
-            .where(Enrolment.id == candidate.id, Enrolment.status == S.WAITLISTED)
-            .values(status=S.ACCEPTED, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount != 1:
+        if not compare_and_set(candidate, Enrolment.status == S.WAITLISTED, status=S.ACCEPTED):
             release_seat(course_id)
-            db.session.expire(candidate)
             continue
-        db.session.refresh(candidate)
         record("enrolment.promoted", candidate, course=candidate.course.slug, user=candidate.user_id)
         _notify(candidate, "promoted")
         promoted.append(candidate)
@@ -297,8 +328,9 @@ def add_participant(course_id: int, email: str, actor: User) -> Enrolment:
     user = find_user_by_email(email)
     if user is None:
         raise EnrolmentError(_("There is no account with this email. Ask the person to register first."), field="email")
+    lock_course(course.id)
     existing = get_enrolment(course.id, user.id)
-    if existing is not None and existing.status not in (S.WITHDRAWN, S.REJECTED, S.CANCELLED):
+    if existing is not None and existing.status not in CLOSED:
         raise Conflict(_("%(name)s is already enrolled (%(status)s).", name=user.full_name, status=_status_text(existing)))
     if existing is None:
         enrolment = Enrolment(course_id=course.id, user_id=user.id, status=S.PENDING)
@@ -310,7 +342,9 @@ def add_participant(course_id: int, email: str, actor: User) -> Enrolment:
             raise Conflict(_("%(name)s is already enrolled.", name=user.full_name)) from None
     else:
         enrolment = existing
-        enrolment.decision_reason = None
+        if not compare_and_set(enrolment, Enrolment.status == existing.status, status=S.PENDING, decision_reason=None):
+            raise Conflict(_("%(name)s is already enrolled (%(status)s).", name=user.full_name,
+                             status=_status_text(enrolment)))
     enrolment.course = course
     enrolment.user = user
     record("enrolment.added_by_staff", enrolment, actor=actor, course=course.slug, user=user.id)
@@ -320,6 +354,7 @@ def add_participant(course_id: int, email: str, actor: User) -> Enrolment:
 
 def change_capacity(course: Course, capacity: int | None, actor: User) -> list[Enrolment]:
     """Set a new capacity; never below the places taken. Raising it promotes the waiting list."""
+    lock_course(course.id)
     refresh_counts(course)
     if capacity is not None and capacity < course.seats_taken:
         raise EnrolmentError(
@@ -343,11 +378,12 @@ def change_capacity(course: Course, capacity: int | None, actor: User) -> list[E
 
 def cancel_course(course: Course, actor: User, reason: str) -> int:
     """Cancel a course: every active enrolment is cancelled and emailed. Returns how many."""
-    if course.status is CourseStatus.CANCELLED:
-        raise EnrolmentError(_("This activity is already cancelled."))
     reason = (reason or "").strip()
     if not reason:
         raise EnrolmentError(_("Please give a reason; the participants will read it."), field="reason")
+    lock_course(course.id)
+    if not compare_and_set(course, Course.status != CourseStatus.CANCELLED, status=CourseStatus.CANCELLED):
+        raise Conflict(_("This activity is already cancelled."))
     enrolments = db.session.scalars(
         sa.select(Enrolment)
         .where(Enrolment.course_id == course.id, Enrolment.status.in_(ACTIVE))
@@ -355,8 +391,6 @@ def cancel_course(course: Course, actor: User, reason: str) -> int:
     ).all()
     for enrolment in enrolments:
         cancel(enrolment, actor, reason, promote=False)
-    course.status = CourseStatus.CANCELLED
-    db.session.flush()
     record("course.cancelled", course, actor=actor, reason=reason, enrolments=len(enrolments))
     return len(enrolments)
 

@@ -65,6 +65,7 @@ def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
         "auto_issue_certificates": (services.auto_issue_certificates, {"trigger": "interval", "minutes": 30}),
         "promote_waitlists": (services.promote_waitlists, {"trigger": "interval", "minutes": 10}),
         "expire_reset_tokens": (services.expire_reset_tokens, {"trigger": "interval", "hours": 6}),
+        "prune_job_runs": (services.prune_job_runs, {"trigger": "cron", "hour": 3, "minute": 40}),
     }
 
 

@@ -6,15 +6,18 @@ import datetime as dt
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
 from app.accounts.models import PasswordResetToken, User
 from app.catalogue.models import Course, CourseStatus
+from app.core.cas import changed_rows, compare_and_set
 from app.core.db import begin_write
+from app.core.timezones import local_date
 from app.core.types import utcnow
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.enrolment.services import promote_waitlist
 from app.extensions import db
-from app.jobs.models import JobRequest
+from app.jobs.models import JobRequest, JobRun
 from app.notifications.services import queue_email
 from app.schedule.ical import build_calendar
 from app.schedule.models import CourseSession, SessionStatus
@@ -50,8 +53,12 @@ def send_session_reminders(now: dt.datetime | None = None) -> dict[str, int]:
                 continue  # too close: the 1-hour reminder will do
             for person in affected_people(session):
                 key = f"reminder:{session.id}:{person.id}:{name}:{int(session.starts_at.timestamp())}"
+                # "Tomorrow" or "Today" on the recipient's own calendar, never the UTC day.
+                day = "today" if local_date(session.starts_at, person.timezone) == local_date(now, person.timezone) \
+                    else "tomorrow"
                 message = queue_email(person, "session_reminder", dedupe_key=key, session=session, course=session.course,
-                                      tz=person.timezone, offset=name, attachment=("session_ics", f"{session.id}:{person.id}"))
+                                      tz=person.timezone, offset=name, day=day,
+                                      attachment=("session_ics", f"{session.id}:{person.id}"))
                 if message is not None:
                     queued += 1
             db.session.commit()
@@ -67,18 +74,24 @@ def _session_ics(ref: str) -> tuple[str, bytes, str, str]:
 
 
 def auto_issue_certificates(now: dt.datetime | None = None) -> dict[str, int]:
-    """Courses that ended at least N days ago and ask for it: issue what is due, then
-    thank those who completed (once)."""
+    """Courses that ended at least N days ago (in their own zone) and ask for it: issue
+    what is due, thank those who completed (once), and mark the course done so that it
+    is not scanned again (recording completion later clears the mark)."""
     from app.certificates.services import issue_all
 
     now = now or utcnow()
     courses = db.session.scalars(sa.select(Course).where(
-        Course.auto_issue_after_days.is_not(None), Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.ARCHIVED)))).all()
-    issued = closing = 0
+        Course.auto_issue_after_days.is_not(None), Course.auto_issued_at.is_(None),
+        Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.ARCHIVED)))).all()
+    issued = closing = done = 0
     for course in courses:
-        if course.ends_on + dt.timedelta(days=course.auto_issue_after_days) > now.date():
+        if course.ends_on + dt.timedelta(days=course.auto_issue_after_days) > local_date(now, course.timezone):
             continue
         begin_write()
+        course = db.session.get(Course, course.id)
+        if course.auto_issued_at is not None:
+            db.session.rollback()
+            continue  # another scheduler finished it meanwhile
         n, _considered = issue_all(course, None)
         issued += n
         completed = db.session.scalars(sa.select(Enrolment).where(
@@ -87,8 +100,9 @@ def auto_issue_certificates(now: dt.datetime | None = None) -> dict[str, int]:
         for e in completed:
             if queue_email(e.user, "course_closing", course=course, dedupe_key=f"closing:{course.id}:{e.user_id}"):
                 closing += 1
+        done += compare_and_set(course, Course.auto_issued_at.is_(None), auto_issued_at=now)
         db.session.commit()
-    return {"issued": issued, "closing_emails": closing}
+    return {"issued": issued, "closing_emails": closing, "courses_done": done}
 
 
 def promote_waitlists() -> dict[str, int]:
@@ -114,6 +128,16 @@ def expire_reset_tokens(now: dt.datetime | None = None) -> dict[str, int]:
         PasswordResetToken.used_at < now - dt.timedelta(days=1))))
     db.session.commit()
     return {"deleted": result.rowcount}
+
+
+def prune_job_runs(now: dt.datetime | None = None) -> dict[str, int]:
+    """Forget job runs started more than PONTE_JOB_RUN_RETENTION_DAYS days ago (default 30):
+    the admin's jobs page needs the recent ones only, and the table would grow forever."""
+    now = now or utcnow()
+    days = current_app.config.get("PONTE_JOB_RUN_RETENTION_DAYS", 30)
+    deleted = changed_rows(sa.delete(JobRun).where(JobRun.started_at < now - dt.timedelta(days=days)))
+    db.session.commit()
+    return {"deleted": deleted}
 
 
 def request_run(job_id: str, actor: User) -> JobRequest:

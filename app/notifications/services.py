@@ -12,9 +12,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext as _
 
+from app.core.cas import compare_and_set
 from app.core.db import begin_write
+from app.core.errors import Conflict
 from app.core.types import utcnow
 from app.extensions import db
 from app.notifications.backends import get_backend
@@ -141,18 +143,35 @@ def _attachments(message: OutboxMessage) -> list[tuple[str, bytes, str, str]]:
     return [provider(message.attachment_ref)]
 
 
+class ResendRefused(Conflict):
+    """Only a failed message goes back in the queue."""
+
+
+def _status_phrase(status: OutboxStatus) -> str:
+    """How a message stands, to finish "this one is …"."""
+    return {
+        OutboxStatus.PENDING: _("waiting to be sent"),
+        OutboxStatus.SENDING: _("being sent"),
+        OutboxStatus.SENT: _("already sent"),
+        OutboxStatus.FAILED: _("failed"),
+    }[status]
+
+
 def resend(message_id: int, actor) -> OutboxMessage:  # noqa: ANN001
-    """An admin puts a failed (or stuck) message back in the queue."""
+    """An admin puts a failed message back in the queue, with one compare-and-set from
+    failed to pending: of two admins (or two clicks) exactly one wins, and only the winner
+    writes the audit event. Raises LookupError for an unknown id, and ResendRefused when
+    the message is not failed (any more): pending, sending and sent ones are left alone
+    (a stuck "sending" claim lapses by itself, see CLAIM_TIMEOUT)."""
     from app.audit.services import record
 
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         raise LookupError(message_id)
-    message.status = OutboxStatus.PENDING
-    message.next_attempt_at = utcnow()
-    message.attempts = 0
-    message.claimed_by = None
-    db.session.flush()
+    if not compare_and_set(message, OutboxMessage.status == OutboxStatus.FAILED, status=OutboxStatus.PENDING,
+                           next_attempt_at=utcnow(), attempts=0, claimed_by=None, claimed_at=None):
+        raise ResendRefused(_("Only a failed message can be sent again; this one is %(status)s.",
+                              status=_status_phrase(message.status)))
     record("outbox.resent", message, actor=actor, recipient=message.recipient)
     return message
 

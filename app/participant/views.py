@@ -11,11 +11,13 @@ from flask_login import current_user, login_required
 from app.accounts.models import User
 from app.accounts.services import regenerate_calendar_token
 from app.catalogue.models import Course
+from app.core.http import external_url
 from app.core.timeline import week_of
 from app.core.types import utcnow
 from app.enrolment import services as enrolment_services
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import Enrolment
+from app.core.db import begin_write
 from app.extensions import db, limiter
 from app.schedule import services as schedule
 from app.schedule.ical import build_calendar
@@ -60,7 +62,7 @@ def timetable():
     if week is None:
         abort(400)
     items = schedule.personal_sessions(current_user, week.start_utc, week.end_utc)
-    feed_url = url_for("participant.calendar_feed", token=current_user.calendar_token, _external=True)
+    feed_url = external_url("participant.calendar_feed", token=current_user.calendar_token)
     return render_template("schedule/week.html", week=week, by_day=schedule.by_course_day(items), endpoint="participant.timetable",
                            title=_("My timetable"), feed_url=feed_url, regenerate_form=ConfirmForm(),
                            join_links={s.id for s in items if s.join_url})
@@ -71,14 +73,21 @@ def timetable():
 def regenerate_calendar():
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    begin_write()
     regenerate_calendar_token(current_user)
     db.session.commit()
     flash(_("Your calendar has a new address. Subscribe again with it; the old one no longer works."), "success")
     return redirect(url_for("participant.timetable"))
 
 
+def _feed_token() -> str:
+    """Rate-limit the feed per address token, not per client address: the subscribers of
+    a whole office behind one NAT must not lock each other out."""
+    return "calendar-feed:" + str((request.view_args or {}).get("token", ""))[:64]
+
+
 @bp.route("/calendar/<token>.ics")
-@limiter.limit("120 per hour")
+@limiter.limit("120 per hour", key_func=_feed_token)
 def calendar_feed(token: str):
     # No login: calendar apps cannot log in. The secret token in the address is the key.
     if len(token) > 64:

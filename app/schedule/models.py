@@ -66,6 +66,8 @@ class CourseSession(db.Model):
         sa.CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
         sa.CheckConstraint("capacity IS NULL OR seats_taken <= capacity", name="seats_within_capacity"),
         sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        # Check-in looks for the sessions of a person's courses around now.
+        sa.Index("ix_course_session_course_id_starts_at", "course_id", "starts_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -13,14 +13,17 @@ from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.audit.services import record
-from app.catalogue.models import Course
+from app.catalogue.models import Course, CourseStatus
+from app.catalogue.seats import release_place, take_place
+from app.core.cas import changed_rows
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.timezones import format_range, is_valid_zone, localize, to_local
 from app.core.types import utcnow
+from app.enrolment import signals as enrolment_signals
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db
 from app.notifications.services import queue_email
-from app.schedule.cohorts import cohort_belongs
+from app.schedule.cohorts import cohort_belongs, on_staff
 from app.schedule.models import CourseSession, SessionKind, SessionSignup, SessionStatus, Venue, session_instructor
 
 MAX_OCCURRENCES = 200
@@ -146,16 +149,32 @@ def find_conflicts(starts_at: dt.datetime, ends_at: dt.datetime, venue_id: int |
     return list(db.session.scalars(stmt).unique())
 
 
-def describe_clash(clash: CourseSession, venue_id: int | None, instructor_ids: list[int]) -> str:
+def describe_clash(clash: CourseSession, venue_id: int | None, instructor_ids: list[int], actor: User | None) -> str:
+    """What clashes, and when. The clashing session and its course are named only when
+    `actor` may see that course (an admin, its staff, or it is published); otherwise it is
+    "another activity", so that a draft course's confidential title never leaks."""
     tz = clash.course.timezone
     when = format_range(clash.starts_at, clash.ends_at, tz, None)
     day = to_local(clash.starts_at, tz).date().isoformat()
     who = [i.full_name for i in clash.instructors if i.id in instructor_ids]
+    named = _may_see_course(clash.course, actor)
     if venue_id and clash.venue_id == venue_id:
+        if not named:
+            return _("%(venue)s is already booked for another activity on %(day)s, %(when)s.",
+                     venue=clash.venue.name, day=day, when=when)
         return _("%(venue)s is already booked for “%(session)s” (%(course)s) on %(day)s, %(when)s.",
                  venue=clash.venue.name, session=clash.title, course=clash.course.title, day=day, when=when)
+    if not named:
+        return _("%(people)s already teaches another activity on %(day)s, %(when)s.",
+                 people=", ".join(who), day=day, when=when)
     return _("%(people)s already teaches “%(session)s” (%(course)s) on %(day)s, %(when)s.",
              people=", ".join(who), session=clash.title, course=clash.course.title, day=day, when=when)
+
+
+def _may_see_course(course: Course, actor: User | None) -> bool:
+    if course.status is CourseStatus.PUBLISHED:
+        return True
+    return actor is not None and (actor.is_admin or on_staff(course.id, actor.id))
 
 
 # --- creating and changing sessions -------------------------------------------------
@@ -224,7 +243,7 @@ def _guard_conflicts(occurrences: list[tuple[dt.datetime, dt.datetime]], data: S
         return
     reason = (override_reason or "").strip()
     if not reason:
-        first = describe_clash(clashes[0], data.venue_id, data.instructor_ids)
+        first = describe_clash(clashes[0], data.venue_id, data.instructor_ids, actor)
         more = len(clashes) - 1
         message = first if not more else first + " " + _("(and %(num)d more)", num=more)
         raise ScheduleConflict(message + " " + _("To book it anyway, give a reason."), clashes)
@@ -410,13 +429,7 @@ def sign_up(session: CourseSession, user: User) -> SessionSignup:
     try:
         # One savepoint for the place and the row: a refusal leaves neither behind.
         with db.session.begin_nested():
-            taken = db.session.execute(
-                sa.update(CourseSession)
-                .where(CourseSession.id == session.id, CourseSession.seats_taken < CourseSession.capacity)
-                .values(seats_taken=CourseSession.seats_taken + 1)
-                .execution_options(synchronize_session=False)
-            )
-            if taken.rowcount != 1:
+            if not take_place(CourseSession, session.id):
                 raise Conflict(_("This session is full."))
             db.session.add(signup)
             db.session.flush()
@@ -427,15 +440,30 @@ def sign_up(session: CourseSession, user: User) -> SessionSignup:
 
 
 def cancel_signup(session: CourseSession, user: User) -> None:
+    """Give one's place on the session back (the row's deletion decides: a double click
+    gives back one place, once)."""
     enrolment = _accepted_enrolment(session, user)
-    deleted = db.session.execute(
-        sa.delete(SessionSignup).where(SessionSignup.session_id == session.id, SessionSignup.enrolment_id == enrolment.id))
-    if deleted.rowcount != 1:
-        raise NotFound(_("You have not signed up for this session."))
-    db.session.execute(
-        sa.update(CourseSession).where(CourseSession.id == session.id, CourseSession.seats_taken > 0)
-        .values(seats_taken=CourseSession.seats_taken - 1).execution_options(synchronize_session=False))
+    if session.starts_at <= utcnow():
+        raise ScheduleError(_("This session has started; its places can no longer be given back."))
+    if changed_rows(sa.delete(SessionSignup).where(
+            SessionSignup.session_id == session.id, SessionSignup.enrolment_id == enrolment.id)) != 1:
+        raise Conflict(_("You have no place on this session (any more)."))
+    release_place(CourseSession, session.id)
     record("session.signup_cancelled", session, actor=user, enrolment=enrolment.id)
+
+
+@enrolment_signals.place_lost.connect
+def release_session_places(enrolment: Enrolment) -> None:
+    """An enrolment lost its place in the course: its places on sessions still to come
+    go back too, so that the bus does not leave with an empty seat nobody can take."""
+    session_ids = db.session.scalars(
+        sa.select(SessionSignup.session_id).join(CourseSession, CourseSession.id == SessionSignup.session_id)
+        .where(SessionSignup.enrolment_id == enrolment.id, CourseSession.starts_at > utcnow())).all()
+    for session_id in session_ids:
+        if changed_rows(sa.delete(SessionSignup).where(
+                SessionSignup.session_id == session_id, SessionSignup.enrolment_id == enrolment.id)) == 1:
+            release_place(CourseSession, session_id)
+            record("session.signup_released", enrolment, session=session_id)
 
 
 def my_signups(user: User, session_ids: list[int]) -> set[int]:

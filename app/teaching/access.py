@@ -18,18 +18,27 @@ def staff_role(course_id: int, user: User) -> StaffRole | None:
     )
 
 
-def course_for_staff(slug: str, user: User, *, manage: bool = False) -> Course:
+def course_for_staff(slug: str, user: User, *, manage: bool = False, whole_course: bool = False) -> Course:
     """The course if `user` is an admin or on its staff (a lead or instructor when
-    `manage`); otherwise 404, so that other people's courses are not even confirmed."""
+    `manage`; not bound to one cohort when `whole_course`); otherwise 404, so that other
+    people's courses are not even confirmed."""
     course = db.session.scalar(sa.select(Course).where(Course.slug == slug))
     if course is None:
         abort(404)
     if user.is_admin:
         return course
-    role = staff_role(course.id, user)
-    if role is None or (manage and role not in MANAGERS):
+    row = db.session.execute(sa.select(CourseStaff.role, CourseStaff.cohort_id).where(
+        CourseStaff.course_id == course.id, CourseStaff.user_id == user.id)).first()
+    if row is None or (manage and row.role not in MANAGERS) or (whole_course and row.cohort_id is not None):
         abort(404)
     return course
+
+
+def in_scope(cohort_id: int | None, scope: int | None) -> bool:
+    """Whether something of `cohort_id` (None = the whole course) is within a staff
+    member's `scope` (None = the whole course; else their one cohort). Staff bound to a
+    cohort reach only that cohort's people and sessions."""
+    return scope is None or cohort_id == scope
 
 
 def courses_of(user: User) -> sa.Select:

@@ -16,6 +16,7 @@ from app.core.auth import staff_required
 from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.labels import label
+from app.core.timezones import local_date
 from app.core.types import utcnow
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import HOLDS_PLACE, Enrolment
@@ -23,10 +24,10 @@ from app.extensions import db
 from app.notifications.services import deliver_after_commit
 from app.schedule.models import CourseSession
 from app.teaching import services
-from app.teaching.access import MANAGERS, course_for_staff, staff_cohort, staff_role
+from app.teaching.access import MANAGERS, course_for_staff, in_scope, staff_cohort, staff_role
 from app.teaching.forms import BalanceForm, CohortForm, EmailCohortForm
 from app.teaching.models import Attendance, AttendanceStatus, Cohort
-from app.core.http import csv_response
+from app.core.http import csv_response, external_url
 from app.teaching.views import bp, person_cells, person_header
 
 
@@ -73,8 +74,9 @@ def roster(slug: str):
     cohort_id = _cohort_arg(course)
     people = _roster(course, cohort_id)
     email_form = EmailCohortForm()
-    cohorts = _cohorts(course)
-    email_form.cohort_id.choices = [(0, _("Everyone accepted"))] + [(c.id, c.name) for c in cohorts]
+    scope = _scope(course)
+    cohorts = [c for c in _cohorts(course) if scope is None or c.id == scope]
+    email_form.cohort_id.choices = ([(0, _("Everyone accepted"))] if scope is None else []) + [(c.id, c.name) for c in cohorts]
     email_form.cohort_id.data = cohort_id or 0
     return render_template(
         "teaching/roster.html", course=course, people=people, cohorts=cohorts, cohort_id=cohort_id,
@@ -103,12 +105,16 @@ def roster_csv(slug: str):
 @staff_required
 def email_people(slug: str):
     course = course_for_staff(slug, current_user, manage=True)
+    scope = _scope(course)
     form = EmailCohortForm()
     form.cohort_id.choices = [(0, "")] + [(c.id, c.name) for c in _cohorts(course)]
     if not form.validate_on_submit():
         flash(_("Write a subject and a message."), "danger")
         return roster(slug), 400
-    n = services.email_cohort(course, form.cohort_id.data or None, form.subject.data, form.body.data, current_user)
+    cohort_id = form.cohort_id.data or None
+    if scope is not None and cohort_id not in (None, scope):
+        abort(404)
+    n = services.email_cohort(course, scope or cohort_id, form.subject.data, form.body.data, current_user)
     db.session.commit()
     deliver_after_commit()
     flash(ngettext("Your message is on its way to %(num)d person.", "Your message is on its way to %(num)d people.", n), "success")
@@ -120,7 +126,7 @@ def email_people(slug: str):
 @bp.route("/courses/<slug>/cohorts", methods=["GET", "POST"])
 @staff_required
 def cohorts(slug: str):
-    course = course_for_staff(slug, current_user, manage=True)
+    course = course_for_staff(slug, current_user, manage=True, whole_course=True)
     form = CohortForm()
     status = 200
     if form.validate_on_submit():
@@ -152,7 +158,10 @@ def _cohort_or_404(course: Course, cohort_id: int) -> Cohort:
 
 
 def _cohort_action(slug: str, action, done: str):  # noqa: ANN001
-    course = course_for_staff(slug, current_user, manage=True)
+    """Cohorts are arranged by staff of the whole course; someone bound to one cohort
+    gets 404 here, as for anything outside their cohort."""
+    course = course_for_staff(slug, current_user, manage=True, whole_course=True)
+    begin_write()
     try:
         action(course)
     except DomainError as error:
@@ -194,7 +203,7 @@ def assign_cohort(slug: str):
     except ValueError:
         abort(400)
     if not ids:
-        course_for_staff(slug, current_user, manage=True)
+        course_for_staff(slug, current_user, manage=True, whole_course=True)
         flash(_("Choose at least one participant."), "danger")
         return cohorts(slug)[0], 400
     return _cohort_action(slug, lambda c: services.assign_cohort(c, ids, cohort_id, current_user), _("Cohorts updated."))
@@ -242,9 +251,9 @@ def attendance_sheet(slug: str, session_id: int):
         session = db.session.get(CourseSession, session_id)
         try:
             if request.form.get("all_present"):
-                n = services.mark_all_present(session, current_user)
+                n = services.mark_all_present(session, current_user, cohort_id=_scope(course))
             else:
-                n = services.save_sheet(session, entries, current_user)
+                n = services.save_sheet(session, entries, current_user, cohort_id=_scope(course))
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
@@ -253,7 +262,7 @@ def attendance_sheet(slug: str, session_id: int):
             db.session.commit()
             flash(ngettext("%(num)d change saved.", "%(num)d changes saved.", n), "success")
             return redirect(url_for("teaching.attendance_sheet", slug=slug, session_id=session_id))
-    expected = services.expected_enrolments(session)
+    expected = services.expected_enrolments(session, cohort_id=_scope(course))
     rows = {a.enrolment_id: a for a in db.session.scalars(
         sa.select(Attendance).where(Attendance.session_id == session.id).options(so.joinedload(Attendance.recorded_by)))}
     return render_template("teaching/attendance.html", course=course, session=session, expected=expected, rows=rows,
@@ -267,7 +276,7 @@ def _checkin_state(session: CourseSession) -> dict:
     now = utcnow()
     is_open = services.checkin_open(session, now)
     code = services.code_at(session, now) if is_open else None
-    url = url_for("checkin.checkin", code=code, _external=True) if code else None
+    url = external_url("checkin.checkin", code=code) if code else None
     qr = Markup(segno.make(url, error="m").svg_inline(scale=6, dark="#0b5d4b")) if url else None
     checked = db.session.execute(
         sa.select(User.full_name, User.native_name, Attendance.status, Attendance.recorded_at)
@@ -319,7 +328,7 @@ def completion(slug: str):
             begin_write()
             chosen = db.session.scalars(sa.select(Enrolment).where(
                 Enrolment.course_id == course.id, Enrolment.id.in_(ids))).all()
-            if len(chosen) != len(set(ids)):
+            if len(chosen) != len(set(ids)) or not all(in_scope(e.cohort_id, _scope(course)) for e in chosen):
                 abort(404)
             try:
                 for e in chosen:
@@ -333,7 +342,7 @@ def completion(slug: str):
                 flash(ngettext("Completion recorded for %(num)d participant.", "Completion recorded for %(num)d participants.",
                                len(chosen)), "success")
                 return redirect(url_for("teaching.completion", slug=slug))
-    people = _roster(course, None)
+    people = _roster(course, _scope(course))
     return render_template("teaching/completion.html", course=course, people=people,
                            progress=services.progress_for(course, people), confirm_form=ConfirmForm(),
-                           ended=course.ends_on <= utcnow().date()), status
+                           ended=local_date(utcnow(), course.timezone) >= course.ends_on), status

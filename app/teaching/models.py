@@ -53,7 +53,10 @@ class CourseStaff(db.Model):
     course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: so.Mapped[StaffRole] = so.mapped_column(enum_column(StaffRole, "staff_role"))
-    cohort_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cohort.id", ondelete="SET NULL"))
+    # Bound to one cohort. Deleting that cohort must never widen the binding to the
+    # whole course (SET NULL would): the service refuses, and the database removes the
+    # binding with its access should a cohort row ever go anyway.
+    cohort_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cohort.id", ondelete="CASCADE"))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
     course: so.Mapped[Course] = so.relationship()

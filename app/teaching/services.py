@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask_babel import gettext as _
+from flask_babel import format_date, gettext as _
 
 from app.accounts.models import Role, User
 from app.audit.services import record
 from app.catalogue.models import Course
+from app.core.cas import changed_rows, compare_and_set
 from app.core.errors import Conflict, DomainError, NotFound
+from app.core.labels import label
+from app.core.timezones import local_date
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
 from app.extensions import db
@@ -73,27 +76,65 @@ def save_cohort(course: Course, cohort: Cohort | None, name: str, actor: User) -
         Cohort.course_id == course.id, sa.func.lower(Cohort.name) == name.lower(), Cohort.id != (cohort.id if cohort else 0)))
     if clash:
         raise Conflict(_("This course already has a cohort with that name."), field="name")
-    created = cohort is None
-    cohort = cohort or Cohort(course_id=course.id)
-    cohort.name = name
-    db.session.add(cohort)
-    db.session.flush()
-    record("cohort.created" if created else "cohort.renamed", cohort, actor=actor, name=name)
+    if cohort is not None:
+        if not compare_and_set(cohort, Cohort.name != name, name=name):
+            return cohort  # already so named (a twin request): nothing to record
+        record("cohort.renamed", cohort, actor=actor, name=name)
+        return cohort
+    cohort = Cohort(course_id=course.id, name=name)
+    try:
+        with db.session.begin_nested():  # the unique (course, name) lets one of two twins create it
+            db.session.add(cohort)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict(_("This course already has a cohort with that name."), field="name") from None
+    record("cohort.created", cohort, actor=actor, name=name)
     return cohort
 
 
 def delete_cohort(cohort: Cohort, actor: User) -> None:
-    members = db.session.scalar(sa.select(sa.func.count()).where(Enrolment.cohort_id == cohort.id))
-    sessions = db.session.scalar(sa.select(sa.func.count()).where(CourseSession.cohort_id == cohort.id))
-    if members or sessions:
-        raise TeachingError(_("Only an empty cohort can be deleted: it has %(members)d participants and %(sessions)d sessions.",
-                              members=members, sessions=sessions))
-    record("cohort.deleted", cohort, actor=actor, name=cohort.name)
-    db.session.delete(cohort)
-    db.session.flush()
+    """Delete an empty cohort. Refused while people, sessions or staff belong to it:
+    deleting the cohort of someone bound to it must never widen their access."""
+    counts = _cohort_use(cohort.id)
+    if any(counts.values()):
+        raise TeachingError(_("Only an empty cohort can be deleted: it has %(members)d participants, %(sessions)d "
+                              "sessions and %(staff)d staff bound to it.", **counts))
+    # Conditional on still being empty, so that a move into it meanwhile wins.
+    course, cohort_id, name = cohort.course, cohort.id, cohort.name
+    if changed_rows(sa.delete(Cohort).where(Cohort.id == cohort_id, *_empty(Cohort.id))) != 1:
+        raise Conflict(_("This cohort has just changed; look again before deleting it."))
+    db.session.expunge(cohort)
+    record("cohort.deleted", course, actor=actor, cohort=cohort_id, name=name)
+
+
+def _cohort_use(cohort_id: int) -> dict[str, int]:
+    def count(column: sa.ColumnElement) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).where(column == cohort_id))
+
+    return {"members": count(Enrolment.cohort_id), "sessions": count(CourseSession.cohort_id),
+            "staff": count(CourseStaff.cohort_id)}
+
+
+def _empty(cohort_id: sa.ColumnElement) -> list[sa.ColumnElement[bool]]:
+    return [~sa.exists().where(column == cohort_id)
+            for column in (Enrolment.cohort_id, CourseSession.cohort_id, CourseStaff.cohort_id)]
+
+
+def _move_to_cohort(enrolment_ids: list[int], cohort_id: int | None) -> list[int]:
+    """Put enrolments in a cohort with one conditional UPDATE each, skipping those
+    already there; returns the ids this call moved (a twin request moves nobody twice)."""
+    moved = []
+    for enrolment_id in enrolment_ids:
+        if changed_rows(sa.update(Enrolment).where(
+                Enrolment.id == enrolment_id, Enrolment.status.in_(HOLDS_PLACE),
+                Enrolment.cohort_id.is_distinct_from(cohort_id)).values(cohort_id=cohort_id)) == 1:
+            moved.append(enrolment_id)
+    return moved
 
 
 def assign_cohort(course: Course, enrolment_ids: list[int], cohort_id: int | None, actor: User) -> int:
+    """Move accepted participants into a cohort (or out of every cohort). Returns how
+    many moved; those already there are left alone and not audited again."""
     if cohort_id is not None and db.session.scalar(
             sa.select(Cohort.id).where(Cohort.id == cohort_id, Cohort.course_id == course.id)) is None:
         raise NotFound(_("Unknown cohort."))
@@ -101,13 +142,12 @@ def assign_cohort(course: Course, enrolment_ids: list[int], cohort_id: int | Non
         Enrolment.course_id == course.id, Enrolment.id.in_(enrolment_ids or [0]))).all()
     if len(enrolments) != len(set(enrolment_ids)):
         raise NotFound(_("This enrolment does not exist."))
-    for e in enrolments:
-        if not e.holds_place:
-            raise TeachingError(_("Only accepted participants can be put in a cohort."))
-        e.cohort_id = cohort_id
-    db.session.flush()
-    record("cohort.assigned", course, actor=actor, cohort=cohort_id, enrolments=sorted(enrolment_ids))
-    return len(enrolments)
+    if any(not e.holds_place for e in enrolments):
+        raise TeachingError(_("Only accepted participants can be put in a cohort."))
+    moved = _move_to_cohort(sorted(set(enrolment_ids)), cohort_id)
+    if moved:
+        record("cohort.assigned", course, actor=actor, cohort=cohort_id, enrolments=moved)
+    return len(moved)
 
 
 def balance_cohorts(course: Course, actor: User, *, by_country: bool = False) -> dict[int, int]:
@@ -117,34 +157,34 @@ def balance_cohorts(course: Course, actor: User, *, by_country: bool = False) ->
     if not cohorts:
         raise TeachingError(_("Create the cohorts first."))
     people = db.session.execute(
-        sa.select(Enrolment, User.country).join(User, User.id == Enrolment.user_id)
+        sa.select(Enrolment.id, User.country).join(User, User.id == Enrolment.user_id)
         .where(Enrolment.course_id == course.id, Enrolment.status.in_(HOLDS_PLACE))
         .order_by(Enrolment.created_at, Enrolment.id)
     ).all()
     n, k = len(people), len(cohorts)
     sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
     if by_country:
-        groups: dict[str, list[Enrolment]] = defaultdict(list)
-        for e, country in people:
-            groups[country or ""].append(e)
+        groups: dict[str, list[int]] = defaultdict(list)
+        for enrolment_id, country in people:
+            groups[country or ""].append(enrolment_id)
         ordered = [e for _country, members in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])) for e in members]
     else:
-        ordered = [e for e, _country in people]
-    counts, i = {}, 0
+        ordered = [enrolment_id for enrolment_id, _country in people]
+    counts, moved, i = {}, 0, 0
     for cohort, size in zip(cohorts, sizes):
-        for e in ordered[i:i + size]:
-            e.cohort_id = cohort.id
+        moved += len(_move_to_cohort(ordered[i:i + size], cohort.id))
         counts[cohort.id] = size
         i += size
-    db.session.flush()
-    record("cohort.balanced", course, actor=actor, by_country=by_country, sizes=counts)
+    if moved:
+        record("cohort.balanced", course, actor=actor, by_country=by_country, sizes=counts, moved=moved)
     return counts
 
 
 # --- who is expected, attendance rate ----------------------------------------------------
 
-def expected_enrolments(session: CourseSession) -> list[Enrolment]:
-    """Accepted participants the session is for (its cohort, or the whole course)."""
+def expected_enrolments(session: CourseSession, *, cohort_id: int | None = None) -> list[Enrolment]:
+    """Accepted participants the session is for (its cohort, or the whole course),
+    narrowed to `cohort_id` for staff bound to one cohort."""
     stmt = (
         sa.select(Enrolment).join(Enrolment.user)
         .where(Enrolment.course_id == session.course_id, Enrolment.status.in_(HOLDS_PLACE))
@@ -153,6 +193,8 @@ def expected_enrolments(session: CourseSession) -> list[Enrolment]:
     )
     if session.cohort_id is not None:
         stmt = stmt.where(Enrolment.cohort_id == session.cohort_id)
+    if cohort_id is not None:
+        stmt = stmt.where(Enrolment.cohort_id == cohort_id)
     return list(db.session.scalars(stmt))
 
 
@@ -218,33 +260,50 @@ def _check_sheet_open(session: CourseSession) -> None:
 
 
 def save_sheet(session: CourseSession, entries: dict[int, tuple[AttendanceStatus, str]], actor: User, *,
-               method: AttendanceMethod = AttendanceMethod.SHEET) -> int:
-    """Record attendance for several people at once; every change is audited. Returns
-    how many rows changed. Refuses people the session does not expect."""
+               method: AttendanceMethod = AttendanceMethod.SHEET, cohort_id: int | None = None) -> int:
+    """Record attendance for several people at once; every real change is audited once.
+    Returns how many rows changed. Refuses people the session does not expect (and, for
+    staff bound to a cohort, people outside it)."""
     _check_sheet_open(session)
-    expected = {e.id for e in expected_enrolments(session)}
-    unknown = set(entries) - expected
-    if unknown:
+    expected = {e.id for e in expected_enrolments(session, cohort_id=cohort_id)}
+    if set(entries) - expected:
         raise NotFound(_("This person is not expected at this session."))
-    rows = {a.enrolment_id: a for a in db.session.scalars(
-        sa.select(Attendance).where(Attendance.session_id == session.id, Attendance.enrolment_id.in_(list(entries) or [0])))}
     changed = 0
     for enrolment_id, (status, note) in entries.items():
-        note = (note or "").strip()[:500]
-        row = rows.get(enrolment_id)
-        if row is not None and row.status is status and row.note == note:
-            continue
-        old = row.status.value if row else None
+        changed += _set_mark(session, enrolment_id, status, (note or "").strip()[:500], actor, method)
+    return changed
+
+
+def _set_mark(session: CourseSession, enrolment_id: int, status: AttendanceStatus, note: str, actor: User,
+              method: AttendanceMethod) -> bool:
+    """One attendance mark as a compare-and-set on the row as read (or an insert that
+    the unique (session, enrolment) key lets only one request make). True when this
+    call changed something; a mark already as wanted changes nothing."""
+    for _attempt in range(5):
+        row = db.session.scalar(sa.select(Attendance).where(
+            Attendance.session_id == session.id, Attendance.enrolment_id == enrolment_id)
+            .execution_options(populate_existing=True))
+        now = utcnow()
         if row is None:
-            row = Attendance(session_id=session.id, enrolment_id=enrolment_id, status=status, method=method)
-            db.session.add(row)
-        row.status, row.method, row.note = status, method, note
-        row.recorded_by_id, row.recorded_at = actor.id, utcnow()
+            old = None
+            try:
+                with db.session.begin_nested():
+                    db.session.add(Attendance(session_id=session.id, enrolment_id=enrolment_id, status=status, note=note,
+                                              method=method, recorded_by_id=actor.id, recorded_at=now))
+                    db.session.flush()
+            except sa.exc.IntegrityError:
+                continue  # marked meanwhile by someone else: compare with their mark
+        else:
+            if row.status is status and row.note == note:
+                return False
+            old = row.status.value
+            if not compare_and_set(row, Attendance.status == row.status, Attendance.note == row.note,
+                                   status=status, note=note, method=method, recorded_by_id=actor.id, recorded_at=now):
+                continue
         record("attendance.marked", session, actor=actor, enrolment=enrolment_id, old=old, new=status.value,
                method=method.value, note=note or None)
-        changed += 1
-    db.session.flush()
-    return changed
+        return True
+    raise Conflict(_("This attendance was being changed by someone else at the same time; please try again."))
 
 
 def mark(session: CourseSession, enrolment_id: int, status: AttendanceStatus, actor: User, *,
@@ -252,12 +311,35 @@ def mark(session: CourseSession, enrolment_id: int, status: AttendanceStatus, ac
     save_sheet(session, {enrolment_id: (status, note)}, actor, method=method)
 
 
-def mark_all_present(session: CourseSession, actor: User) -> int:
-    """Everyone expected and not yet marked becomes present."""
+def mark_all_present(session: CourseSession, actor: User, *, cohort_id: int | None = None) -> int:
+    """Everyone expected (in the actor's cohort) and not yet marked becomes present."""
     _check_sheet_open(session)
     marked = set(db.session.scalars(sa.select(Attendance.enrolment_id).where(Attendance.session_id == session.id)))
-    todo = {e.id: (AttendanceStatus.PRESENT, "") for e in expected_enrolments(session) if e.id not in marked}
-    return save_sheet(session, todo, actor) if todo else 0
+    todo = {e.id: (AttendanceStatus.PRESENT, "") for e in expected_enrolments(session, cohort_id=cohort_id)
+            if e.id not in marked}
+    changed = 0
+    for enrolment_id, (status, note) in todo.items():
+        # Insert only: a mark someone made meanwhile (a check-in, a colleague) stays.
+        changed += _insert_mark(session, enrolment_id, status, note, actor, AttendanceMethod.SHEET) is None
+    return changed
+
+
+def _insert_mark(session: CourseSession, enrolment_id: int, status: AttendanceStatus, note: str, actor: User,
+                 method: AttendanceMethod) -> Attendance | None:
+    """Mark someone not marked yet, audited. None when this call made the mark; else the
+    mark someone else made first (left as it is)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(Attendance(session_id=session.id, enrolment_id=enrolment_id, status=status, note=note,
+                                      method=method, recorded_by_id=actor.id, recorded_at=utcnow()))
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        return db.session.scalar(sa.select(Attendance).where(
+            Attendance.session_id == session.id, Attendance.enrolment_id == enrolment_id)
+            .execution_options(populate_existing=True))
+    record("attendance.marked", session, actor=actor, enrolment=enrolment_id, old=None, new=status.value,
+           method=method.value, note=note or None)
+    return None
 
 
 # --- self check-in ------------------------------------------------------------------------
@@ -286,39 +368,38 @@ def _valid_codes(session: CourseSession, now: dt.datetime) -> set[str]:
 
 
 def check_in(user: User, code: str, now: dt.datetime | None = None) -> CourseSession:
-    """Check `user` in with a code: the session is found by the code among the sessions
-    open now for the user's courses. Refusals say why."""
+    """Check `user` in with a code. The code is looked for only among the sessions this
+    person may check in to (their accepted courses, their cohort), so a code that happens
+    to match another course's session is just a wrong code. Refusals say why; a mark the
+    staff made is never overwritten."""
     now = now or utcnow()
     code = (code or "").strip().replace(" ", "")
     if not (len(code) == 6 and code.isdigit()):
         raise TeachingError(_("The code has 6 digits."), field="code")
-    enrolments = db.session.scalars(sa.select(Enrolment).where(Enrolment.user_id == user.id)).all()
-    by_course = {e.course_id: e for e in enrolments}
-    # Sessions of any course with a check-in window around now (cheap: a time range).
-    candidates = db.session.scalars(sa.select(CourseSession).where(
-        CourseSession.status == SessionStatus.SCHEDULED,
-        CourseSession.starts_at <= now + CHECKIN_OPENS_BEFORE + dt.timedelta(hours=24),
-        CourseSession.ends_at >= now - dt.timedelta(seconds=CHECKIN_STEP * (CHECKIN_GRACE_STEPS + 1)),
-    )).all()
-    for session in candidates:
+    rows = db.session.execute(
+        sa.select(CourseSession, Enrolment.id)
+        .join(Enrolment, Enrolment.course_id == CourseSession.course_id)
+        .where(Enrolment.user_id == user.id, Enrolment.status.in_(HOLDS_PLACE),
+               sa.or_(CourseSession.cohort_id.is_(None), CourseSession.cohort_id == Enrolment.cohort_id),
+               CourseSession.status == SessionStatus.SCHEDULED,
+               CourseSession.starts_at <= now + CHECKIN_OPENS_BEFORE + dt.timedelta(hours=24),
+               CourseSession.ends_at >= now - dt.timedelta(seconds=CHECKIN_STEP * (CHECKIN_GRACE_STEPS + 1)))
+    ).all()
+    for session, enrolment_id in rows:
         if code not in _valid_codes(session, now):
             continue
-        enrolment = by_course.get(session.course_id)
-        if enrolment is None or not enrolment.holds_place:
-            raise TeachingError(_("You are not enrolled in the activity of this session."))
-        if session.cohort_id is not None and enrolment.cohort_id != session.cohort_id:
-            raise TeachingError(_("This session is for another cohort."))
         if now < session.starts_at - CHECKIN_OPENS_BEFORE:
             raise TeachingError(_("Check-in for this session has not opened yet."))
         if now >= session.ends_at:
             raise TeachingError(_("This session has ended; check-in is closed."))
-        existing = db.session.scalar(sa.select(Attendance).where(
-            Attendance.session_id == session.id, Attendance.enrolment_id == enrolment.id))
-        if existing is not None and existing.status in ATTENDED:
-            raise Conflict(_("You are already checked in for this session."))
         status = AttendanceStatus.LATE if now > session.starts_at + dt.timedelta(minutes=15) else AttendanceStatus.PRESENT
-        mark(session, enrolment.id, status, user, method=AttendanceMethod.SELF_CHECKIN)
-        return session
+        existing = _insert_mark(session, enrolment_id, status, "", user, AttendanceMethod.SELF_CHECKIN)
+        if existing is None:
+            return session
+        if existing.status in ATTENDED:
+            raise Conflict(_("You are already checked in for this session."))
+        raise Conflict(_("The staff have already recorded your attendance for this session (%(status)s). "
+                         "Please speak to them.", status=label(existing.status)))
     raise TeachingError(_("This code is wrong or has expired. Look at the screen and try the new one."), field="code")
 
 
@@ -333,21 +414,31 @@ def attendance_history(session: CourseSession) -> list:
 
 # --- completion ---------------------------------------------------------------------------
 
-def record_completion(enrolment: Enrolment, passed: bool, note: str, actor: User, now: dt.datetime | None = None) -> None:
+def record_completion(enrolment: Enrolment, passed: bool, note: str, actor: User, now: dt.datetime | None = None) -> bool:
+    """Record passed / not passed once the course has ended (in its own zone), as a
+    compare-and-set on the status as read. True when this call changed something; the
+    same outcome recorded twice (a double click) changes nothing and is audited once."""
     now = now or utcnow()
     course = enrolment.course
-    if course.ends_on > now.date():
-        raise TeachingError(_("Completion is recorded once the course has ended (on %(day)s).", day=course.ends_on.isoformat()))
+    if local_date(now, course.timezone) < course.ends_on:
+        raise TeachingError(_("Completion is recorded once the course has ended (on %(day)s).",
+                              day=format_date(course.ends_on)))
     if enrolment.status not in HOLDS_PLACE:
         raise TeachingError(_("Only accepted participants can complete the course."))
+    target = S.COMPLETED if passed else S.NOT_COMPLETED
+    note = (note or "").strip()[:2000] or None
     old = enrolment.status
-    enrolment.status = S.COMPLETED if passed else S.NOT_COMPLETED
-    enrolment.completion_passed = passed
-    enrolment.completion_note = (note or "").strip()[:2000] or None
-    enrolment.completion_recorded_at = now
-    db.session.flush()
-    record("enrolment.completion_recorded", enrolment, actor=actor, passed=passed, old=old.value,
-           note=enrolment.completion_note)
+    if old is target and enrolment.completion_note == note:
+        return False
+    if not compare_and_set(enrolment, Enrolment.status == old, status=target, completion_passed=passed,
+                           completion_note=note, completion_recorded_at=now):
+        if enrolment.status is target and enrolment.completion_note == note:
+            return False  # the same outcome, recorded by a twin request
+        raise Conflict(_("Nothing was changed: this enrolment has just become %(status)s.", status=label(enrolment.status)))
+    record("enrolment.completion_recorded", enrolment, actor=actor, passed=passed, old=old.value, note=note)
+    if course.auto_issued_at is not None:  # automatic issue looks at the course again
+        compare_and_set(course, Course.auto_issued_at.is_not(None), auto_issued_at=None)
+    return True
 
 
 def email_cohort(course: Course, cohort_id: int | None, subject: str, body: str, actor: User) -> int:

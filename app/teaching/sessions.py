@@ -19,14 +19,17 @@ from app.notifications.services import deliver_after_commit
 from app.schedule import services as schedule
 from app.schedule.forms import CancelSessionForm, SessionForm
 from app.schedule.models import CourseSession, SessionKind, Venue
-from app.teaching.access import MANAGERS, course_for_staff, staff_role
+from app.teaching.access import MANAGERS, course_for_staff, in_scope, staff_cohort, staff_role
 from app.teaching.models import Cohort, CourseStaff
 from app.teaching.views import bp
 
 
 def _session_or_404(course: Course, session_id: int) -> CourseSession:
+    """A session this staff member may change: of this course and, for staff bound to a
+    cohort, of that cohort (a whole-course session concerns every cohort); else 404."""
     session = db.session.get(CourseSession, session_id)
-    if session is None or session.course_id != course.id:
+    if (session is None or session.course_id != course.id
+            or not in_scope(session.cohort_id, staff_cohort(course.id, current_user))):
         abort(404)
     return session
 
@@ -39,7 +42,8 @@ def _form(course: Course, session: CourseSession | None = None) -> SessionForm:
     form.fill_choices(
         db.session.scalars(sa.select(Venue).order_by(Venue.name)),
         [s.user for s in staff],
-        db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name)),
+        [c for c in db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name))
+         if in_scope(c.id, staff_cohort(course.id, current_user))],
     )
     if request.method == "GET":
         if session is not None:
@@ -58,12 +62,12 @@ def _form(course: Course, session: CourseSession | None = None) -> SessionForm:
     return form
 
 
-def _data(form: SessionForm) -> schedule.SessionData:
+def _data(form: SessionForm, scope: int | None = None) -> schedule.SessionData:
     return schedule.SessionData(
         title=form.title.data, kind=SessionKind(form.kind.data), day=form.day.data, start=form.start.data,
         end=form.end.data, description=form.description.data or "", venue_id=form.venue_id.data or None,
         join_url=form.join_url.data or None, capacity=form.capacity.data, is_mandatory=form.is_mandatory.data,
-        counts_for_attendance=form.counts_for_attendance.data, cohort_id=form.cohort_id.data or None,
+        counts_for_attendance=form.counts_for_attendance.data, cohort_id=scope or form.cohort_id.data or None,
         instructor_ids=form.instructor_ids.data or [],
     )
 
@@ -73,9 +77,13 @@ def _data(form: SessionForm) -> schedule.SessionData:
 def sessions(slug: str):
     course = course_for_staff(slug, current_user)
     can_manage = current_user.is_admin or staff_role(course.id, current_user) in MANAGERS
+    scope = staff_cohort(course.id, current_user)
+    # Staff bound to a cohort see the whole-course sessions and their cohort's, and may
+    # change only their cohort's.
+    visible = [s for s in schedule.course_sessions(course.id) if s.cohort_id is None or in_scope(s.cohort_id, scope)]
     return render_template(
-        "teaching/sessions.html", course=course, can_manage=can_manage, cancel_form=CancelSessionForm(),
-        days=schedule.group_by_local_day(schedule.course_sessions(course.id), course.timezone),
+        "teaching/sessions.html", course=course, can_manage=can_manage, cancel_form=CancelSessionForm(), scope=scope,
+        days=schedule.group_by_local_day(visible, course.timezone),
     )
 
 
@@ -89,7 +97,7 @@ def new_session(slug: str):
         begin_write()
         try:
             created = schedule.create_sessions(
-                db.session.get(Course, course.id), _data(form), current_user, repeat=form.repeat.data,
+                db.session.get(Course, course.id), _data(form, staff_cohort(course.id, current_user)), current_user, repeat=form.repeat.data,
                 weekdays=form.weekdays.data or [], until=form.until.data, override_reason=form.override_reason.data)
         except DomainError as error:
             db.session.rollback()
@@ -119,7 +127,7 @@ def edit_session(slug: str, session_id: int):
         begin_write()
         session = db.session.get(CourseSession, session_id)
         try:
-            schedule.update_sessions(session, _data(form), current_user, scope=form.scope.data,
+            schedule.update_sessions(session, _data(form, staff_cohort(course.id, current_user)), current_user, scope=form.scope.data,
                                      override_reason=form.override_reason.data)
         except DomainError as error:
             db.session.rollback()

@@ -21,7 +21,7 @@ from app.enrolment.forms import AddParticipantForm, BulkForm, ConfirmForm, Enrol
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db
 from app.notifications.services import deliver_after_commit
-from app.teaching.access import MANAGERS, course_for_staff, courses_of, staff_cohort, staff_role
+from app.teaching.access import MANAGERS, course_for_staff, courses_of, in_scope, staff_cohort, staff_role
 from app.teaching.models import CourseStaff, StaffRole
 
 bp = Blueprint("teaching", __name__, url_prefix="/teach")
@@ -36,6 +36,12 @@ def _instructors(_app, course: Course, user) -> dict:  # noqa: ANN001
         .order_by(CourseStaff.role, CourseStaff.id)
     ).all()
     return {"instructors": staff}
+
+
+@bp.app_template_global("staff_cohort_of")
+def staff_cohort_of(course: Course) -> int | None:
+    """The one cohort the signed-in staff member is bound to on `course` (None: all)."""
+    return staff_cohort(course.id, current_user)
 
 
 @bp.route("/")
@@ -78,8 +84,10 @@ def _filters() -> tuple[str, str]:
 
 
 def _enrolment_or_404(course: Course, enrolment_id: int) -> Enrolment:
+    """An enrolment of this course within the staff member's cohort; else 404."""
     enrolment = db.session.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.course_id != course.id:
+    if (enrolment is None or enrolment.course_id != course.id
+            or not in_scope(enrolment.cohort_id, staff_cohort(course.id, current_user))):
         abort(404)
     return enrolment
 
@@ -91,10 +99,12 @@ def enrolments(slug: str):
     status, q = _filters()
     page = db.paginate(_filtered_enrolments(course, status, q), per_page=50, error_out=False)
     can_manage = current_user.is_admin or staff_role(course.id, current_user) in MANAGERS
+    scope = staff_cohort(course.id, current_user)
     return render_template(
         "teaching/enrolments.html", course=course, page=page, status=status, q=q, statuses=list(EnrolmentStatus),
-        counts=enrolment_services.status_counts(course.id), positions=enrolment_services.waitlist_positions(course.id),
-        can_manage=can_manage, confirm_form=ConfirmForm(), reason_form=ReasonForm(), add_form=AddParticipantForm(),
+        counts=enrolment_services.status_counts(course.id, cohort_id=scope),
+        positions=enrolment_services.waitlist_positions(course.id),
+        can_manage=can_manage, whole_course=scope is None, confirm_form=ConfirmForm(), reason_form=ReasonForm(), add_form=AddParticipantForm(),
         bulk_form=BulkForm(),
     )
 
@@ -223,7 +233,8 @@ def bulk(slug: str):
         sa.select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.id.in_(ids))
         .order_by(Enrolment.created_at, Enrolment.id)
     ).all()
-    if len(chosen) != len(set(ids)):
+    scope = staff_cohort(course.id, current_user)
+    if len(chosen) != len(set(ids)) or not all(in_scope(e.cohort_id, scope) for e in chosen):
         abort(404)
     try:
         for enrolment in chosen:
@@ -251,7 +262,8 @@ def ngettext_applied(n: int) -> str:
 @bp.route("/courses/<slug>/enrolments/add", methods=["POST"])
 @staff_required
 def add(slug: str):
-    course = course_for_staff(slug, current_user, manage=True)
+    # A newcomer belongs to no cohort yet: adding people is for staff of the whole course.
+    course = course_for_staff(slug, current_user, manage=True, whole_course=True)
     form = AddParticipantForm()
     if form.validate_on_submit():
         begin_write()

@@ -142,7 +142,7 @@ def test_staff_approve_reject_and_waitlist(client, auth, mail):
     assert client.post(f"{base}/{c.id}/reject", data={"reason": "Not eligible"}).status_code == 302
     assert _status(c.id) is S.REJECTED
     again = client.post(f"{base}/{a.id}/approve")
-    assert again.status_code == 400 and "Only applications under review" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "Only applications under review" in again.get_data(as_text=True)
 
 
 def test_assistant_can_read_but_not_decide(client, auth):
@@ -164,7 +164,7 @@ def test_bulk_is_all_or_nothing(client, auth):
     base = f"/teach/courses/{course.slug}/enrolments"
     ids = [e.id for e in pending] + [accepted.id]
     response = client.post(f"{base}/bulk", data={"action": "approve", "ids": ids})
-    assert response.status_code == 400 and "Nothing was changed" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "Nothing was changed" in response.get_data(as_text=True)
     assert [_status(e.id) for e in pending] == [S.PENDING] * 3
     assert client.post(f"{base}/bulk", data={"action": "reject", "ids": [pending[0].id]}).status_code == 400
     assert client.post(f"{base}/bulk", data={"action": "approve", "ids": ["x"]}).status_code == 400

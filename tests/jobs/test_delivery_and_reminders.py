@@ -167,8 +167,9 @@ def test_automatic_issue_after_n_days_and_one_closing_email(app):
             e = EnrolmentFactory(course=c, status=S.COMPLETED)
             db.session.add(Attendance(session_id=s.id, enrolment_id=e.id, status="present", method="sheet"))
         db.session.commit()
-        assert jobs.auto_issue_certificates() == {"issued": 2, "closing_emails": 1}
-        assert jobs.auto_issue_certificates() == {"issued": 0, "closing_emails": 0}
+        assert jobs.auto_issue_certificates() == {"issued": 2, "closing_emails": 1, "courses_done": 1}
+        # The course is marked done: it is not scanned again.
+        assert jobs.auto_issue_certificates() == {"issued": 0, "closing_emails": 0, "courses_done": 0}
         assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 2
         closing = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.template == "course_closing"))
         assert closing.subject.startswith("Thank you for taking part")
