@@ -158,12 +158,13 @@ def register_commands(app: Flask) -> None:
     from app.accounts.commands import users_cli
     from app.admin.demo import seed_cli
     from app.certificates.commands import certificates_cli
-    from app.jobs.commands import scheduler_cli
+    from app.jobs.commands import doctor_command, scheduler_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(doctor_command)
 
 
 def configure_logging(app: Flask) -> None:

@@ -322,12 +322,16 @@ def run_job(job_id: str):
 
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    begin_write()
     try:
-        request_run(job_id, current_user)
+        requested = request_run(job_id, current_user)
     except KeyError:
         abort(404)
     db.session.commit()
-    flash(_("Asked the scheduler to run %(job)s; it starts within seconds.", job=job_id), "success")
+    if requested is None:
+        flash(_("%(job)s has already been asked for; it starts within seconds.", job=job_id), "info")
+    else:
+        flash(_("Asked the scheduler to run %(job)s; it starts within seconds.", job=job_id), "success")
     return redirect(url_for("admin.jobs"))
 
 

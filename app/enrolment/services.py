@@ -229,7 +229,7 @@ def withdraw(enrolment: Enrolment, user: User, *, now: dt.datetime | None = None
     if enrolment.status is S.WITHDRAWN:
         raise Conflict(_("You have already withdrawn from this activity."))
     if enrolment.status not in ACTIVE:
-        raise EnrolmentError(_("There is nothing to withdraw from: %(status)s.", status=_status_text(enrolment)))
+        raise _refusal(enrolment, _("There is nothing to withdraw from: %(status)s.", status=_status_text(enrolment)))
     if not can_withdraw(enrolment, now):
         raise EnrolmentError(_("The withdrawal deadline has passed. Please contact the organisers."))
     old = _move(enrolment, S.WITHDRAWN, actor=user)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 scheduler_cli = AppGroup("scheduler", help="The background scheduler (exactly one per deployment).")
 
@@ -30,3 +30,21 @@ def run_once(jobs: tuple[str, ...]) -> None:
     for job_id in jobs or table:
         run_recorded(app, job_id, table[job_id][0])
         click.echo(f"ran {job_id}")
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command() -> None:
+    """Check the invariants (places, certificates, waiting lists, outbox, batches).
+    Reads only; exits 1 naming every violation."""
+    from app.jobs.doctor import examine
+
+    failed = 0
+    for name, problems in examine().items():
+        click.echo(("FAIL " if problems else "ok   ") + name)
+        for problem in problems:
+            click.echo(f"       {problem}")
+        failed += len(problems)
+    if failed:
+        raise SystemExit(1)
+    click.echo("All invariants hold.")

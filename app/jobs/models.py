@@ -33,6 +33,11 @@ class JobRequest(db.Model):
     """'Run this job now', asked from the web and taken up by the scheduler process."""
 
     __tablename__ = "job_request"
+    __table_args__ = (
+        # One waiting request per job: a second click finds the first.
+        sa.Index("uq_job_request_waiting_per_job", "job_id", unique=True,
+                 sqlite_where=sa.text("taken_at IS NULL"), postgresql_where=sa.text("taken_at IS NULL")),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     job_id: so.Mapped[str] = so.mapped_column(sa.String(60))

@@ -55,7 +55,7 @@ def run_recorded(app: Flask, job_id: str, func: Callable[[], dict | None]) -> No
 def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
     """Every periodic job: id → (function, trigger arguments)."""
     from app.certificates.services import run_queued_batches
-    from app.jobs import services
+    from app.jobs import doctor, services
     from app.notifications.services import deliver_pending
 
     return {
@@ -66,6 +66,7 @@ def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
         "promote_waitlists": (services.promote_waitlists, {"trigger": "interval", "minutes": 10}),
         "expire_reset_tokens": (services.expire_reset_tokens, {"trigger": "interval", "hours": 6}),
         "prune_job_runs": (services.prune_job_runs, {"trigger": "cron", "hour": 3, "minute": 40}),
+        "doctor": (doctor.nightly, {"trigger": "cron", "hour": 4, "minute": 10}),
     }
 
 

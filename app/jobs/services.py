@@ -140,16 +140,22 @@ def prune_job_runs(now: dt.datetime | None = None) -> dict[str, int]:
     return {"deleted": deleted}
 
 
-def request_run(job_id: str, actor: User) -> JobRequest:
-    """'Run now', from the web: a row the scheduler process picks up (the web never runs jobs)."""
+def request_run(job_id: str, actor: User) -> JobRequest | None:
+    """'Run now', from the web: a row the scheduler process picks up (the web never runs
+    jobs). One waiting request per job, however many clicks: a partial unique index lets
+    one insert win; returns None when the job was already asked for."""
     from app.audit.services import record
     from app.jobs.scheduler import job_table
 
     if job_id not in job_table():
         raise KeyError(job_id)
     req = JobRequest(job_id=job_id, requested_by_id=actor.id)
-    db.session.add(req)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(req)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        return None
     record("job.requested", None, actor=actor, job=job_id)
     return req
 

@@ -32,6 +32,11 @@ def upgrade():
     with op.batch_alter_table('course', schema=None) as batch_op:
         batch_op.add_column(sa.Column('auto_issued_at', app.core.types.UTCDateTime(timezone=True), nullable=True))
 
+    op.execute("UPDATE job_request SET taken_at = requested_at WHERE taken_at IS NULL AND id NOT IN ("
+               "SELECT min(id) FROM job_request WHERE taken_at IS NULL GROUP BY job_id)")
+    op.create_index('uq_job_request_waiting_per_job', 'job_request', ['job_id'], unique=True,
+                    sqlite_where=sa.text("taken_at IS NULL"), postgresql_where=sa.text("taken_at IS NULL"))
+
     op.create_index('ix_course_session_course_id_starts_at', 'course_session', ['course_id', 'starts_at'], unique=False)
 
     with op.batch_alter_table('course_staff', schema=None) as batch_op:
@@ -44,6 +49,8 @@ def downgrade():
         batch_op.drop_constraint('fk_course_staff_cohort_id_cohort', type_='foreignkey')
         batch_op.create_foreign_key('fk_course_staff_cohort_id_cohort', 'cohort', ['cohort_id'], ['id'], ondelete='SET NULL')
     op.drop_index('ix_course_session_course_id_starts_at', table_name='course_session')
+    op.drop_index('uq_job_request_waiting_per_job', table_name='job_request',
+                  sqlite_where=sa.text("taken_at IS NULL"), postgresql_where=sa.text("taken_at IS NULL"))
     with op.batch_alter_table('course', schema=None) as batch_op:
         batch_op.drop_column('auto_issued_at')
     op.drop_index('uq_certificate_batch_open_per_course', table_name='certificate_batch',
