@@ -128,6 +128,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from app.core.db import register_write_requests
+
+    register_write_requests(app)
+
     @app.after_request
     def security_headers(response):  # noqa: ANN001
         headers = response.headers

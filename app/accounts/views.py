@@ -17,7 +17,7 @@ from app.accounts.forms import (
 )
 from app.accounts.models import OrganisationType, User
 from app.accounts.sessions import end_other_sessions, end_session, start_session
-from app.core.db import begin_write
+from app.core.db import begin_write, deferred_reads
 from app.core.http import domain_error_to_form, safe_next
 from app.extensions import csrf, db, limiter
 from app.notifications.services import deliver_after_commit
@@ -83,7 +83,8 @@ def login():
         return redirect(safe_next(url_for("participant.dashboard")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        with deferred_reads():
+            user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             # Hash checked outside the write lock; then write the login in a short
             # transaction that takes the lock up front (16 people at once all get in).

@@ -4,6 +4,8 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 
+from flask import Flask, g, request
+
 from app.extensions import db
 
 #: Set in background work (scheduler jobs, batch threads): on SQLite every transaction
@@ -34,3 +36,38 @@ def begin_write() -> None:
         db.session.commit()
     if db.engine.dialect.name == "sqlite":
         db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+@contextmanager
+def deferred_reads():
+    """Inside a write request, read without taking the write lock (the login's slow
+    password check runs here, so that logins do not queue behind each other's hashing)."""
+    token = sqlite_immediate.set(False)
+    try:
+        yield
+    finally:
+        sqlite_immediate.reset(token)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def register_write_requests(app: Flask) -> None:
+    """Every web write starts its write transaction up front (DESIGN.md rule 4): on
+    SQLite a POST's transactions begin with BEGIN IMMEDIATE, so a request that reads and
+    then writes never fails with "database is locked" because someone else wrote in
+    between; it waits for the lock instead. A view need not remember to ask. On
+    PostgreSQL nothing changes. Runs before every other hook, so that even the login
+    session look-up of a POST is inside the writer's transaction."""
+
+    def start(_sender=None) -> None:  # noqa: ANN001
+        if request.method not in SAFE_METHODS:
+            g._ponte_writer = sqlite_immediate.set(True)
+
+    def end(_exc: BaseException | None = None) -> None:
+        token = g.pop("_ponte_writer", None)
+        if token is not None:
+            sqlite_immediate.reset(token)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, start)
+    app.teardown_request(end)
