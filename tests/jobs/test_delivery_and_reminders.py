@@ -156,7 +156,10 @@ def test_automatic_issue_after_n_days_and_one_closing_email(app):
     from app.enrolment.models import EnrolmentStatus as S
     from app.teaching.models import Attendance
 
-    today = dt.date.today()
+    from app.core.timezones import local_date
+    from app.core.types import utcnow
+
+    today = local_date(utcnow(), "Europe/Rome")  # the courses' own today (DESIGN.md rule 3)
     with app.app_context():
         course = CourseFactory(starts_on=today - dt.timedelta(days=6), ends_on=today - dt.timedelta(days=5),
                                auto_issue_after_days=3)
