@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 
 from app.audit.services import record
 from app.catalogue.models import Course, CourseKind, CourseStatus, Programme
-from app.core.errors import DomainError
+from app.core.cas import compare_and_set
+from app.core.errors import Conflict, DomainError
 from app.core.timezones import is_valid_zone, local_date, zone
 from app.core.types import utcnow
 from app.extensions import db
@@ -261,18 +262,20 @@ def save_course(course: Course | None, fields: dict, actor) -> Course:  # noqa: 
 
 
 def publish_course(course: Course, actor) -> None:  # noqa: ANN001
-
+    """Draft → published, as a compare-and-set: a double click publishes (and audits) once."""
     if course.status is not CourseStatus.DRAFT:
         raise DomainError(_("Only a draft can be published."))
-    course.status = CourseStatus.PUBLISHED
+    if not compare_and_set(course, Course.status == CourseStatus.DRAFT, status=CourseStatus.PUBLISHED):
+        raise Conflict(_("Only a draft can be published."))
     record("course.published", course, actor=actor)
 
 
 def archive_course(course: Course, actor) -> None:  # noqa: ANN001
-
+    """Archive a draft, a cancelled or an ended activity, once."""
     if course.status is CourseStatus.ARCHIVED:
         raise DomainError(_("This activity is already archived."))
     if course.status is CourseStatus.PUBLISHED and not has_ended(course):
         raise DomainError(_("A published activity can be archived once it has ended; cancel it instead."))
-    course.status = CourseStatus.ARCHIVED
+    if not compare_and_set(course, Course.status == course.status, status=CourseStatus.ARCHIVED):
+        raise Conflict(_("This activity has just changed; look at it again."))
     record("course.archived", course, actor=actor)

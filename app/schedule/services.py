@@ -15,7 +15,7 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.catalogue.models import Course, CourseStatus
 from app.catalogue.seats import release_place, take_place
-from app.core.cas import changed_rows
+from app.core.cas import changed_rows, compare_and_set
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.timezones import format_range, is_valid_zone, localize, to_local
 from app.core.types import utcnow
@@ -370,17 +370,34 @@ def update_sessions(session: CourseSession, data: SessionData, actor: User, *, s
 
 
 def cancel_sessions(session: CourseSession, actor: User, *, scope: str = "this", reason: str = "") -> list[CourseSession]:
+    """Cancel one session or this and the following ones of its series. Each is a
+    compare-and-set, so a double click cancels (and emails) once; a series sends each
+    person one email listing their sessions, not one per session."""
     if session.status is SessionStatus.CANCELLED:
-        raise ScheduleError(_("This session is already cancelled."))
+        raise Conflict(_("This session is already cancelled."))
     targets = series_from(session) if scope == "following" else [session]
-    for target in targets:
-        target.status = SessionStatus.CANCELLED
-        target.sequence += 1
-    db.session.flush()
-    record("session.cancelled", session.course, actor=actor, sessions=[t.id for t in targets], reason=reason or None)
-    for target in targets:
-        notify_change(target, "cancelled", reason=reason)
-    return targets
+    cancelled = [t for t in targets if compare_and_set(
+        t, CourseSession.status == SessionStatus.SCHEDULED,
+        status=SessionStatus.CANCELLED, sequence=CourseSession.sequence + 1)]
+    if not cancelled:
+        raise Conflict(_("This session is already cancelled."))
+    record("session.cancelled", session.course, actor=actor, sessions=[t.id for t in cancelled], reason=reason or None)
+    if len(cancelled) == 1:
+        notify_change(cancelled[0], "cancelled", reason=reason)
+    else:
+        _notify_series_cancelled(cancelled, reason)
+    return cancelled
+
+
+def _notify_series_cancelled(sessions: list[CourseSession], reason: str) -> None:
+    """One email per person for the sessions of a series that concerned them."""
+    theirs: dict[int, tuple[User, list[CourseSession]]] = {}
+    for s in sessions:
+        for person in affected_people(s):
+            theirs.setdefault(person.id, (person, []))[1].append(s)
+    for person, own in theirs.values():
+        queue_email(person, "session_changed", change="cancelled_series", session=own[0], sessions=own,
+                    course=own[0].course, tz=person.timezone, reason=reason)
 
 
 def affected_people(session: CourseSession) -> list[User]:

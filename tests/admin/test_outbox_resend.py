@@ -11,6 +11,7 @@ from app.notifications import services as outbox
 from app.notifications.models import OutboxMessage, OutboxStatus as O
 from tests.enrolment.test_concurrency import _logged_in_clients, _rush
 from tests.factories import UserFactory
+from tests.integrity.harness import assert_doctor_clean
 
 ADMIN = "admin@example.org"
 
@@ -85,3 +86,4 @@ def test_eight_admins_at_once_one_resend_one_audit_event(app):
     with app.app_context():
         assert _resent_events() == 1
         assert db.session.get(OutboxMessage, message_id).status is O.PENDING
+    assert_doctor_clean(app)  # the invariants hold after the race

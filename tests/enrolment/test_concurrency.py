@@ -9,6 +9,7 @@ from app.catalogue.models import Course
 from app.enrolment.models import Enrolment, EnrolmentStatus as S
 from app.extensions import db
 from tests.factories import CourseFactory, UserFactory
+from tests.integrity.harness import assert_doctor_clean
 
 USERS = 32
 PLACES = 10
@@ -66,6 +67,7 @@ def test_32_people_rush_10_places_five_rounds(app):
             # every accepted person enrolled before anyone was put on the list
             assert max(e.created_at for e in accepted) <= min(e.waitlisted_at for e in waiting)
             db.session.remove()
+    assert_doctor_clean(app)  # the invariants hold after the race
 
 
 def test_a_double_click_gives_one_row_and_a_message(app):
@@ -86,6 +88,7 @@ def test_a_double_click_gives_one_row_and_a_message(app):
         assert course.seats_taken == 1
     page = clients[0].post(f"/courses/{slug}/enrol")
     assert page.status_code == 409 and b"already enrolled" in page.data
+    assert_doctor_clean(app)  # the invariants hold after the race
 
 
 def test_withdrawals_racing_promote_each_waiting_person_once(app):
@@ -111,3 +114,4 @@ def test_withdrawals_racing_promote_each_waiting_person_once(app):
         by_user = dict(statuses)
         assert course.seats_taken == 4
         assert [by_user[i] for i in waiting_ids] == [S.ACCEPTED] * 4 + [S.WAITLISTED] * 2
+    assert_doctor_clean(app)  # the invariants hold after the race

@@ -15,6 +15,7 @@ from app.notifications import services as outbox
 from app.notifications.models import OutboxMessage, OutboxStatus
 from tests.conftest import Config
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
+from tests.integrity.harness import assert_doctor_clean
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -38,6 +39,7 @@ def test_two_schedulers_at_once_send_every_message_and_reminder_exactly_once(app
         course = CourseFactory(starts_on=now.date(), ends_on=now.date() + dt.timedelta(days=2))
         for _ in range(10):
             EnrolmentFactory(course=course)
+        course.seats_taken = 10  # the factory enrols directly: count their places
         SessionFactory(course=course, starts_at=now + dt.timedelta(hours=5), ends_at=now + dt.timedelta(hours=7))
         db.session.commit()
         db.session.remove()
@@ -56,6 +58,7 @@ def test_two_schedulers_at_once_send_every_message_and_reminder_exactly_once(app
     assert len(smtp_server.messages) == 50
     assert len({m["Message-ID"] for m in smtp_server.messages}) == 50
     assert runs == 12
+    assert_doctor_clean(app)  # the invariants hold after the race
 
 
 def test_the_scheduler_process_starts_and_stops_cleanly_on_sigterm(app, smtp_server):
