@@ -176,6 +176,7 @@ def _cohort_action(slug: str, action, done: str):  # noqa: ANN001
 @bp.route("/courses/<slug>/cohorts/<int:cohort_id>/rename", methods=["POST"])
 @staff_required
 def rename_cohort(slug: str, cohort_id: int):
+    course_for_staff(slug, current_user, manage=True, whole_course=True)  # access first: others get 404
     form = CohortForm()
     if not form.validate_on_submit():
         abort(400)

@@ -170,7 +170,7 @@ MATRIX = [
     ("GET", "/teach/courses/{slug}/roster.csv", [LOGIN, 404, 404, 404, 200, 200]),
     ("POST", "/teach/courses/{slug}/email", [LOGIN, 404, 404, 404, 400, 400]),
     ("GET", "/teach/courses/{slug}/cohorts", [LOGIN, 404, 404, 404, 200, 200]),
-    ("POST", "/teach/courses/{slug}/cohorts/balance", [LOGIN, 404, 404, 404, 400, 400]),
+    ("POST", "/teach/courses/{slug}/cohorts/balance", [LOGIN, 404, 404, 404, 302, 302]),
     ("POST", "/teach/courses/{slug}/cohorts/assign", [LOGIN, 404, 404, 404, 400, 400]),
     ("GET", "/teach/courses/{slug}/sessions/{sid}/attendance", [LOGIN, 404, 404, 404, 200, 200]),
     ("GET", "/teach/courses/{slug}/sessions/{sid}/checkin", [LOGIN, 404, 404, 404, 200, 200]),
@@ -179,6 +179,13 @@ MATRIX = [
     ("GET", "/teach/courses/{slug}/completion", [LOGIN, 404, 404, 404, 200, 200]),
     ("GET", "/checkin", [LOGIN, 200, 200, 200, 200, 200]),
     ("GET", "/admin/courses/{cid}/staff", [LOGIN, 404, 404, 404, 404, 200]),
+    ("POST", "/teach/courses/{slug}/cohorts", [LOGIN, 404, 404, 404, 400, 400]),
+    ("POST", "/teach/courses/{slug}/cohorts/{coh}/rename", [LOGIN, 404, 404, 404, 400, 400]),
+    ("POST", "/teach/courses/{slug}/cohorts/{coh}/delete", [LOGIN, 404, 404, 404, 302, 302]),
+    ("POST", "/teach/courses/{other}/cohorts/{coh}/delete", [LOGIN, 404, 404, 404, 404, 404]),
+    ("POST", "/teach/courses/{slug}/sessions/{sid}/attendance", [LOGIN, 404, 404, 404, 400, 400]),  # not open yet
+    ("POST", "/teach/courses/{slug}/sessions/{sid}/edit", [LOGIN, 404, 404, 404, 400, 400]),
+    ("POST", "/teach/courses/{slug}/completion", [LOGIN, 404, 404, 404, 400, 400]),
 ]
 
 
@@ -189,9 +196,13 @@ def test_access_matrix(app, role_index, role, method, template, expected):
         world = build_world()
         course = db.session.get(Course, world.course_id)
         sid = SessionFactory(course=course).id
+        cohort = Cohort(course_id=course.id, name="Rome")
+        db.session.add(cohort)
+        db.session.commit()
+        coh = cohort.id
     client = app.test_client()
     login_as(client, world, role)
-    path = template.format(slug=world.slug, other=world.other_slug, sid=sid, cid=world.course_id)
+    path = template.format(slug=world.slug, other=world.other_slug, sid=sid, cid=world.course_id, coh=coh)
     check_access(client, method, path, expected[role_index])
 
 
