@@ -19,7 +19,7 @@ from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import HOLDS_PLACE, Enrolment
-from app.extensions import db, limiter
+from app.extensions import csrf, db, limiter
 from app.notifications.services import deliver_after_commit
 from app.teaching.access import in_scope, staff_cohort, staff_role
 
@@ -29,6 +29,7 @@ bp = Blueprint("certificates", __name__)
 # --- public verification -----------------------------------------------------------------
 
 @bp.route("/verify", methods=["GET", "POST"])
+@csrf.exempt  # deliberately: it changes nothing and must work for anyone, signed in or not, from a cached page
 @limiter.limit("30 per minute;300 per hour", methods=["POST"])
 def verify_form():
     form = VerifyForm(request.form if request.method == "POST" else None)

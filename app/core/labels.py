@@ -78,7 +78,28 @@ _LABELS = {
 }
 
 
+# Where one value means different things in different enums, the enum's class decides
+# (an email "pending" is waiting to be sent, not an application under review).
+_BY_ENUM = {
+    "OutboxStatus": {
+        "pending": _l("Waiting to be sent"),
+        "sending": _l("Sending"),
+        "sent": _l("Sent"),
+        "failed": _l("Failed"),
+    },
+    "BatchStatus": {"queued": _l("Waiting to start")},
+    "JobOutcome": {"running": _l("Running")},
+}
+
+
 def label(value: object) -> str:
-    key = value.value if isinstance(value, enum.Enum) else value
+    """The translated label of an enum member (or of a bare value)."""
+    if isinstance(value, enum.Enum):
+        special = _BY_ENUM.get(type(value).__name__, {}).get(str(value.value))
+        if special is not None:
+            return str(special)
+        key = value.value
+    else:
+        key = value
     found = _LABELS.get(str(key))
     return str(found) if found is not None else str(key)

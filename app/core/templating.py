@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, request
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from app.core import timezones
@@ -28,6 +28,13 @@ def register(app: Flask) -> None:
             return ""
         return timezones.format_in_zone(value, tz_name, fmt)
 
+    @app.template_filter("moment")
+    def moment(value: dt.datetime | None, place_zone: str, fmt: str = "medium") -> str:
+        """In the place's zone and the viewer's: "12 Dec 2026, 01:00 Rome (08:00 Shanghai)"."""
+        if value is None:
+            return ""
+        return timezones.format_moment(value, place_zone, viewer_zone(), fmt)
+
     @app.template_global("time_range")
     def time_range(start: dt.datetime, end: dt.datetime, tz_name: str) -> str:
         return timezones.format_range(start, end, tz_name, viewer_zone())
@@ -35,12 +42,19 @@ def register(app: Flask) -> None:
     @app.template_global("time_in")
     def time_in(start: dt.datetime, end: dt.datetime, tz_name: str) -> str:
         """A date and time range in one zone, e.g. for an email in the reader's zone."""
-        day = format_date(timezones.to_local(start, tz_name).date(), "full")
+        day = timezones.skeleton(timezones.to_local(start, tz_name).date(), "full_date")
         return f"{day}, {timezones.format_range(start, end, tz_name, None)}"
 
     @app.template_filter("day")
-    def day(value: dt.date | None, fmt: str = "medium") -> str:
-        return format_date(value, fmt) if value else ""
+    def day(value: dt.date | None, fmt: str = "date") -> str:
+        """A calendar day in the locale's order ("full" adds the weekday)."""
+        if not value:
+            return ""
+        return timezones.skeleton(value, {"full": "full_date", "medium": "date", "long": "yMMMMd"}.get(fmt, fmt))
+
+    @app.template_filter("isodate")
+    def isodate(value: str) -> dt.date:
+        return dt.date.fromisoformat(value)
 
     @app.template_filter("label")
     def label_filter(value) -> str:  # noqa: ANN001

@@ -5,7 +5,9 @@ import datetime as dt
 import zoneinfo
 from functools import lru_cache
 
-from flask_babel import format_datetime, format_time, gettext as _
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+from flask_babel import get_locale, gettext as _
 
 UTC = dt.timezone.utc
 
@@ -73,8 +75,51 @@ def city_of(tz_name: str) -> str:
     return names.get(tz_name) or tz_name.rsplit("/", 1)[-1].replace("_", " ")
 
 
+# Formats by skeleton: the locale orders the pieces ("12 dic 2026, 01:00",
+# "2026年12月12日 01:00"), never a hand-joined pattern; minutes, no seconds.
+SKELETONS = {"short": "yMMMdHm", "medium": "yMMMdHm", "long": "yMMMMdHm", "full": "yMMMMEEEEdHm",
+             "date": "yMMMd", "day": "MMMEd", "time": "Hm"}
+
+
+_TIME_FIELDS = set("HhKkmsajB")
+
+
+def skeleton(value: dt.datetime | dt.date, name_or_skeleton: str) -> str:
+    """`value` in the current locale's pattern for a skeleton (or one of SKELETONS).
+    A date-and-time skeleton is formatted as its two halves glued with the locale's own
+    date-time pattern (CLDR's "{1}, {0}"), as CLDR prescribes."""
+    pattern = SKELETONS.get(name_or_skeleton, name_or_skeleton)
+    locale = Locale.parse(str(get_locale() or "en"))
+    if name_or_skeleton == "full_date":  # the locale's own full date, weekday spelt out
+        return format_date(value.date() if isinstance(value, dt.datetime) else value, "full", locale=locale)
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(12), UTC)
+    date_part = "".join(ch for ch in pattern if ch not in _TIME_FIELDS)
+    time_part = "".join(ch for ch in pattern if ch in _TIME_FIELDS)
+
+    def fmt(part: str) -> str:
+        return format_skeleton(part, value, tzinfo=value.tzinfo, locale=locale)
+
+    if date_part and time_part:
+        glue = str(locale.datetime_formats.get("medium", "{1} {0}"))
+        return glue.replace("{1}", fmt(date_part)).replace("{0}", fmt(time_part))
+    return fmt(date_part or time_part)
+
+
 def format_in_zone(value: dt.datetime, tz_name: str, fmt: str = "medium") -> str:
-    return format_datetime(to_local(value, tz_name), fmt, rebase=False)
+    return skeleton(to_local(value, tz_name), fmt)
+
+
+def format_moment(value: dt.datetime, place_zone: str, viewer_zone: str | None = None, fmt: str = "medium") -> str:
+    """A moment as people read it: "12 Dec 2026, 01:00 Rome (08:00 Shanghai)" — in the
+    place's zone, then the viewer's when it differs (with the day when that differs)."""
+    here = to_local(value, place_zone)
+    text = f"{skeleton(here, fmt)} {city_of(place_zone)}"
+    if viewer_zone and viewer_zone != place_zone:
+        there = to_local(value, viewer_zone)
+        other = skeleton(there, "time" if there.date() == here.date() else "MMMdHm")
+        text += f" ({other} {city_of(viewer_zone)})"
+    return text
 
 
 def format_range(start: dt.datetime, end: dt.datetime, place_zone: str, viewer_zone: str | None) -> str:
@@ -82,12 +127,12 @@ def format_range(start: dt.datetime, end: dt.datetime, place_zone: str, viewer_z
 
     def span(tz_name: str) -> str:
         a, b = to_local(start, tz_name), to_local(end, tz_name)
-        return f"{format_time(a, 'short', rebase=False)}–{format_time(b, 'short', rebase=False)} {city_of(tz_name)}"
+        return f"{skeleton(a, 'time')}–{skeleton(b, 'time')} {city_of(tz_name)}"
 
     text = span(place_zone)
     if viewer_zone and viewer_zone != place_zone:
         text += " · " + span(viewer_zone)
         there = to_local(start, viewer_zone)
         if there.date() != to_local(start, place_zone).date():
-            text += " (" + format_datetime(there, "EEE d MMM", rebase=False) + ")"
+            text += " (" + skeleton(there, "day") + ")"
     return text
