@@ -20,6 +20,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     trust_proxies(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
@@ -93,6 +94,12 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def register_url_converters(app: Flask) -> None:
+    from app.core.http import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
+
+
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
@@ -131,6 +138,10 @@ def register_request_hooks(app: Flask) -> None:
     from app.core.db import register_write_requests
 
     register_write_requests(app)
+
+    from app.core.http import check_page_args
+
+    app.before_request(check_page_args)
 
     @app.after_request
     def security_headers(response):  # noqa: ANN001

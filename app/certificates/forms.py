@@ -32,7 +32,7 @@ class CertificateSettingsForm(FlaskForm):
 
 
 class IssueForm(FlaskForm):
-    enrolment_id = IntegerField(validators=[InputRequired()])
+    enrolment_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
     kind = SelectField(choices=[("attendance", ""), ("completion", "")], validators=[DataRequired()])
     language = SelectField(_l("Language"), choices=[("", _l("The holder's language"))] + LANGUAGE_CHOICES,
                            validators=[Optional()])

@@ -45,6 +45,10 @@ class CertificateError(DomainError):
     pass
 
 
+class NothingToIssue(CertificateError):
+    """A bulk issue with nobody left to issue to: said at once, no batch started."""
+
+
 # --- eligibility --------------------------------------------------------------------------
 
 @dataclass
@@ -248,19 +252,24 @@ def issue(enrolment: Enrolment, kind: CertificateKind, issuer: User | None, *, l
     return certificate
 
 
-def issue_all(course: Course, issuer: User | None, *, on_progress=None) -> tuple[int, int]:  # noqa: ANN001
-    """Issue every certificate the course's enrolments qualify for and lack. Idempotent.
-    Returns (issued, considered). `on_progress(done, total)` is called along the way."""
+def due_certificates(course: Course) -> tuple[list[tuple[Enrolment, CertificateKind]], dict[int, Eligibility]]:
+    """What "Issue all eligible" would issue: each (enrolment, kind) that qualifies and has
+    no valid certificate — nor a revoked one, which is never issued again behind the
+    admin's back (only an explicit issue or re-issue does that)."""
     enrolments = db.session.scalars(
         sa.select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.status.in_(HOLDS_PLACE))
         .options(so.joinedload(Enrolment.user)).order_by(Enrolment.id)).all()
-    # A valid certificate is not issued twice; a revoked one is not issued again behind
-    # the admin's back (only an explicit issue or re-issue does that).
     existing = set(db.session.execute(sa.select(Certificate.enrolment_id, Certificate.kind).where(
         Certificate.enrolment_id.in_([e.id for e in enrolments] or [0]),
         Certificate.status.in_((CertificateStatus.VALID, CertificateStatus.REVOKED)))).all())
     table = eligibility(course, enrolments)
-    todo = [(e, k) for e in enrolments for k in table[e.id].kinds if (e.id, k) not in existing]
+    return [(e, k) for e in enrolments for k in table[e.id].kinds if (e.id, k) not in existing], table
+
+
+def issue_all(course: Course, issuer: User | None, *, on_progress=None) -> tuple[int, int]:  # noqa: ANN001
+    """Issue every certificate the course's enrolments qualify for and lack. Idempotent.
+    Returns (issued, considered). `on_progress(done, total)` is called along the way."""
+    todo, table = due_certificates(course)
     issued = 0
     for i, (e, kind) in enumerate(todo, start=1):
         try:
@@ -283,6 +292,8 @@ def start_batch(course: Course, actor: User) -> CertificateBatch:
     open_batch = _open_batch(course.id)
     if open_batch is not None:
         return open_batch
+    if not due_certificates(course)[0]:
+        raise NothingToIssue(_("Everyone eligible already has a certificate."))
     batch = CertificateBatch(course_id=course.id, requested_by_id=actor.id)
     try:
         with db.session.begin_nested():

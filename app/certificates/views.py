@@ -138,7 +138,12 @@ def issue_bulk(course_id: int):
     course = _course(course_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    batch = services.start_batch(course, current_user)
+    try:
+        batch = services.start_batch(course, current_user)
+    except services.NothingToIssue as nothing:
+        db.session.rollback()
+        flash(nothing.message, "info")
+        return redirect(url_for("certificates.course_certificates", course_id=course_id))
     db.session.commit()
     if current_app.config.get("PONTE_BATCH_IN_THREAD", True):
         services.run_batch_in_thread(current_app._get_current_object(), batch.id)

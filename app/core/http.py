@@ -5,18 +5,82 @@ import csv
 import io
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, has_request_context, request, url_for
+from flask import Response, abort, current_app, flash, has_request_context, request, url_for
+from werkzeug.routing import IntegerConverter
 
 from app.core.errors import DomainError
 
 
+MAX_DB_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL (and we use)
+
+
+def db_id(value: str | int) -> int:
+    """An id typed into a form or a query: a positive integer a database id can be,
+    else ValueError (which the view turns into a 400)."""
+    number = int(value)
+    if not 1 <= number <= MAX_DB_ID:
+        raise ValueError(f"id out of range: {value!r}")
+    return number
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in routes: numbers a database id can be, so that
+    /…/99999999999999999999/… is a 404 like any unknown id, never an overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        kwargs.setdefault("max", MAX_DB_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+MAX_PAGE = 100_000
+
+
+def check_page_args() -> None:
+    """Before every request: `page` and `per_page` in a query are small positive
+    integers, else 400 (a huge page would reach the database as an overflowing OFFSET)."""
+    for name in ("page", "per_page"):
+        value = request.args.get(name)
+        if value is None:
+            continue
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_PAGE):
+            abort(400)
+
+
+def _gettable(path: str) -> bool:
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(urlsplit(path).path, method="GET")
+    except Exception:  # noqa: BLE001 - NotFound, MethodNotAllowed, RequestRedirect: not a page to land on
+        return False
+    return True
+
+
 def safe_next(default: str) -> str:
-    """The `next` target if it stays on this site, else `default`."""
+    """The `next` target if it is a page of this site one can open (a POST-only address
+    such as a withdraw button leads to its parent page), else `default`."""
     target = request.args.get("next") or request.form.get("next") or ""
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc and "\\" not in target:
+    if (not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc or "\\" in target
+            or any(ord(ch) < 32 or ord(ch) == 127 for ch in target) or len(target) > 2000):
+        return default
+    if _gettable(target):
         return target
-    return default
+    parent = parts.path.rstrip("/").rsplit("/", 1)[0]
+    return parent if parent and _gettable(parent) else default
+
+
+def flash_form_errors(form, fallback: str | None = None) -> None:  # noqa: ANN001
+    """Flash what is wrong with a form shown elsewhere (a button's small form on a list
+    page): each field's message with its label, or `fallback` when there is none."""
+    shown = False
+    for name, errors in form.errors.items():
+        field = getattr(form, name, None)
+        label = field.label.text if field is not None and name != "csrf_token" else ""
+        for message in errors:
+            flash(f"{label}: {message}" if label else message, "danger")
+            shown = True
+    if not shown and fallback:
+        flash(fallback, "danger")
 
 
 def domain_error_to_form(error: DomainError, form) -> None:  # noqa: ANN001

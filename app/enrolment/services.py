@@ -127,10 +127,14 @@ def _notify(enrolment: Enrolment, move: str, **context: object) -> None:
     queue_email(enrolment.user, "enrolment", move=move, enrolment=enrolment, course=enrolment.course, **context)
 
 
-def _lock(enrolment: Enrolment) -> None:
-    """Queue behind any other move on this course, then see the enrolment as it is now."""
+def _lock(enrolment: Enrolment, seen: EnrolmentStatus | None = None) -> None:
+    """Queue behind any other move on this course, then see the enrolment as it is now.
+    `seen` is the status the person acting saw on their page: when it has changed
+    since, their decision was about something else, and nothing is done."""
     lock_course(enrolment.course_id)
     db.session.refresh(enrolment)
+    if seen is not None and enrolment.status is not seen:
+        raise Conflict(_("Nothing was changed: this enrolment has just become %(status)s.", status=_status_text(enrolment)))
 
 
 def _move(enrolment: Enrolment, status: EnrolmentStatus, *, actor: User | None, reason: str | None = None) -> EnrolmentStatus:
@@ -247,9 +251,9 @@ def _refusal(enrolment: Enrolment, message: str) -> DomainError:
     return EnrolmentError(message)
 
 
-def approve(enrolment: Enrolment, actor: User) -> EnrolmentStatus:
+def approve(enrolment: Enrolment, actor: User, *, seen: EnrolmentStatus | None = None) -> EnrolmentStatus:
     """Staff accept an application: a place if one is free, else the waiting list."""
-    _lock(enrolment)
+    _lock(enrolment, seen)
     if enrolment.status is not S.PENDING:
         raise _refusal(enrolment, _("Only applications under review can be approved; this one is %(status)s.",
                                     status=_status_text(enrolment)))
@@ -257,12 +261,13 @@ def approve(enrolment: Enrolment, actor: User) -> EnrolmentStatus:
 
 
 def _close_with_reason(enrolment: Enrolment, status: EnrolmentStatus, allowed: tuple, refusal: str,
-                       actor: User | None, reason: str, *, promote: bool = True) -> None:
+                       actor: User | None, reason: str, *, promote: bool = True,
+                       seen: EnrolmentStatus | None = None) -> None:
     """Reject or cancel: check the move, require a reason, email it, free the place."""
     reason = (reason or "").strip()
     if not reason:
         raise EnrolmentError(_("Please give a reason; the participant will read it."), field="reason")
-    _lock(enrolment)
+    _lock(enrolment, seen)
     if enrolment.status not in allowed:
         raise _refusal(enrolment, refusal % {"status": _status_text(enrolment)})
     old = _move(enrolment, status, actor=actor, reason=reason)
@@ -273,21 +278,22 @@ def _close_with_reason(enrolment: Enrolment, status: EnrolmentStatus, allowed: t
             promote_waitlist(enrolment.course_id)
 
 
-def reject(enrolment: Enrolment, actor: User, reason: str) -> None:
+def reject(enrolment: Enrolment, actor: User, reason: str, *, seen: EnrolmentStatus | None = None) -> None:
     """Staff turn down an application (or take back a place, which then frees)."""
     _close_with_reason(enrolment, S.REJECTED, (S.PENDING, S.WAITLISTED, S.ACCEPTED),
-                       _("This enrolment cannot be rejected: %(status)s."), actor, reason)
+                       _("This enrolment cannot be rejected: %(status)s."), actor, reason, seen=seen)
 
 
-def cancel(enrolment: Enrolment, actor: User | None, reason: str, *, promote: bool = True) -> None:
+def cancel(enrolment: Enrolment, actor: User | None, reason: str, *, promote: bool = True,
+           seen: EnrolmentStatus | None = None) -> None:
     """Staff cancel an active enrolment, with a reason."""
     _close_with_reason(enrolment, S.CANCELLED, ACTIVE, _("This enrolment cannot be cancelled: %(status)s."),
-                       actor, reason, promote=promote)
+                       actor, reason, promote=promote, seen=seen)
 
 
-def move_to_waitlist(enrolment: Enrolment, actor: User) -> None:
+def move_to_waitlist(enrolment: Enrolment, actor: User, *, seen: EnrolmentStatus | None = None) -> None:
     """Staff put an application on the waiting list instead of deciding now."""
-    _lock(enrolment)
+    _lock(enrolment, seen)
     if enrolment.status is not S.PENDING:
         raise _refusal(enrolment, _("Only applications under review can be moved to the waiting list; this one is "
                                     "%(status)s.", status=_status_text(enrolment)))

@@ -27,6 +27,9 @@ def run_once(jobs: tuple[str, ...]) -> None:
     if unknown:
         raise click.ClickException(f"Unknown job(s): {', '.join(unknown)}. Known: {', '.join(table)}.")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    from app.jobs.services import take_requests
+
+    take_requests(list(jobs or table))  # a waiting "Run now" of these jobs is answered by this run
     for job_id in jobs or table:
         run_recorded(app, job_id, table[job_id][0])
         click.echo(f"ran {job_id}")

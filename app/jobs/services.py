@@ -160,10 +160,14 @@ def request_run(job_id: str, actor: User) -> JobRequest | None:
     return req
 
 
-def take_requests() -> list[str]:
-    """Claim the pending 'run now' requests (conditional UPDATE: one scheduler each)."""
+def take_requests(job_ids: list[str] | None = None) -> list[str]:
+    """Claim the pending 'run now' requests (of `job_ids`, or all), with a conditional
+    UPDATE each: one scheduler takes each request."""
     begin_write()
-    ids = db.session.scalars(sa.select(JobRequest.id).where(JobRequest.taken_at.is_(None))).all()
+    stmt = sa.select(JobRequest.id).where(JobRequest.taken_at.is_(None))
+    if job_ids is not None:
+        stmt = stmt.where(JobRequest.job_id.in_(job_ids))
+    ids = db.session.scalars(stmt).all()
     taken = []
     for request_id in ids:
         claimed = db.session.execute(sa.update(JobRequest).where(JobRequest.id == request_id, JobRequest.taken_at.is_(None))

@@ -314,13 +314,17 @@ def data_of(session: CourseSession) -> SessionData:
 
 
 def series_from(session: CourseSession) -> list[CourseSession]:
-    """This session and the later ones of its series (just itself when it has none)."""
+    """This session and the later ones of its series (just itself when it has none) —
+    those still for the same cohort: a session given to another cohort has left the
+    series, and changing "this and the following" never reaches into another cohort."""
     if not session.series_id:
         return [session]
+    same_cohort = (CourseSession.cohort_id.is_(None) if session.cohort_id is None
+                   else CourseSession.cohort_id == session.cohort_id)
     return list(db.session.scalars(
         sa.select(CourseSession)
         .where(CourseSession.series_id == session.series_id, CourseSession.starts_at >= session.starts_at,
-               CourseSession.status == SessionStatus.SCHEDULED)
+               CourseSession.status == SessionStatus.SCHEDULED, same_cohort)
         .options(so.selectinload(CourseSession.instructors))
         .order_by(CourseSession.starts_at)
     ))
@@ -350,22 +354,39 @@ def update_sessions(session: CourseSession, data: SessionData, actor: User, *, s
                 raise ScheduleError(_("The places cannot be fewer than the %(taken)d sign-ups.", taken=target.seats_taken),
                                     field="capacity")
     _guard_conflicts([when for _t, when, _o in plans], data, actor, override_reason, [t.id for t in targets], course)
-    moved = []
-    for target, (starts_at, ends_at), own in plans:
+    moved, changed = [], []
+    wanted_instructors = sorted(i.id for i in instructors)
+    for target, (starts_at, ends_at), _own in plans:
+        wanted = dict(title=data.title, kind=data.kind, description=data.description, starts_at=starts_at,
+                      ends_at=ends_at, venue_id=data.venue_id, join_url=data.join_url, capacity=data.capacity,
+                      is_mandatory=data.is_mandatory, counts_for_attendance=data.counts_for_attendance,
+                      cohort_id=data.cohort_id)
+
+        def already(t: CourseSession = target, w: dict = wanted) -> bool:
+            return all(getattr(t, k) == v for k, v in w.items()) and sorted(i.id for i in t.instructors) == wanted_instructors
+
+        if already():
+            continue  # nothing to change here (a twin request, or an untouched session of the series)
         before = (target.starts_at, target.ends_at, target.venue_id, target.join_url)
-        target.title, target.kind, target.description = data.title, data.kind, data.description
-        target.starts_at, target.ends_at = starts_at, ends_at
-        target.venue_id, target.join_url, target.capacity = data.venue_id, data.join_url, data.capacity
-        target.is_mandatory, target.counts_for_attendance = data.is_mandatory, data.counts_for_attendance
-        target.cohort_id = data.cohort_id
+        # The iCalendar SEQUENCE doubles as the row's version: one request per version wins.
+        version = target.sequence
+        if not compare_and_set(target, CourseSession.sequence == version, sequence=version + 1, **wanted):
+            if already():
+                continue
+            raise Conflict(_("This session was changed by someone else meanwhile; look at it again."))
         target.instructors = list(instructors)
-        target.sequence += 1
+        changed.append(target)
         if before != (starts_at, ends_at, data.venue_id, data.join_url):
             moved.append((target, before))
     db.session.flush()
-    record("session.updated", course, actor=actor, sessions=[t.id for t, _w, _o in plans], scope=scope)
-    for target, before in moved:
+    if changed:
+        record("session.updated", course, actor=actor, sessions=[t.id for t in changed], scope=scope)
+    if len(moved) == 1:
+        target, before = moved[0]
         notify_change(target, "moved", old_starts_at=before[0], old_ends_at=before[1])
+    elif moved:
+        _notify_series(
+            [t for t, _b in moved], "moved_series", reason="")
     return [t for t, _w, _o in plans]
 
 
@@ -385,18 +406,19 @@ def cancel_sessions(session: CourseSession, actor: User, *, scope: str = "this",
     if len(cancelled) == 1:
         notify_change(cancelled[0], "cancelled", reason=reason)
     else:
-        _notify_series_cancelled(cancelled, reason)
+        _notify_series(cancelled, "cancelled_series", reason)
     return cancelled
 
 
-def _notify_series_cancelled(sessions: list[CourseSession], reason: str) -> None:
-    """One email per person for the sessions of a series that concerned them."""
+def _notify_series(sessions: list[CourseSession], change: str, reason: str) -> None:
+    """One email per person for the sessions of a series that concerned them
+    (`change` is "cancelled_series" or "moved_series")."""
     theirs: dict[int, tuple[User, list[CourseSession]]] = {}
     for s in sessions:
         for person in affected_people(s):
             theirs.setdefault(person.id, (person, []))[1].append(s)
     for person, own in theirs.values():
-        queue_email(person, "session_changed", change="cancelled_series", session=own[0], sessions=own,
+        queue_email(person, "session_changed", change=change, session=own[0], sessions=own,
                     course=own[0].course, tz=person.timezone, reason=reason)
 
 

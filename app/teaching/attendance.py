@@ -19,7 +19,7 @@ from app.core.labels import label
 from app.core.timezones import local_date
 from app.core.types import utcnow
 from app.enrolment.forms import ConfirmForm
-from app.enrolment.models import HOLDS_PLACE, Enrolment
+from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
 from app.extensions import db
 from app.notifications.services import deliver_after_commit
 from app.schedule.models import CourseSession
@@ -27,7 +27,7 @@ from app.teaching import services
 from app.teaching.access import MANAGERS, course_for_staff, in_scope, staff_cohort, staff_role
 from app.teaching.forms import BalanceForm, CohortForm, EmailCohortForm
 from app.teaching.models import Attendance, AttendanceStatus, Cohort
-from app.core.http import csv_response, external_url
+from app.core.http import csv_response, db_id, external_url, flash_form_errors
 from app.teaching.views import bp, person_cells, person_header
 
 
@@ -55,7 +55,7 @@ def _roster(course: Course, cohort_id: int | None) -> list[Enrolment]:
 def _cohort_arg(course: Course) -> int | None:
     scope = _scope(course)
     try:
-        wanted = int(request.args.get("cohort") or 0) or None
+        wanted = db_id(request.args["cohort"]) if request.args.get("cohort") else None
     except ValueError:
         abort(400)
     if scope is not None:
@@ -141,6 +141,7 @@ def cohorts(slug: str):
             flash(_("Cohort created."), "success")
             return redirect(url_for("teaching.cohorts", slug=slug))
     elif request.method == "POST":
+        flash_form_errors(form)
         status = 400
     all_cohorts = _cohorts(course)
     people = _roster(course, None)
@@ -179,7 +180,8 @@ def rename_cohort(slug: str, cohort_id: int):
     course_for_staff(slug, current_user, manage=True, whole_course=True)  # access first: others get 404
     form = CohortForm()
     if not form.validate_on_submit():
-        abort(400)
+        flash_form_errors(form)
+        return cohorts(slug)[0], 400
     return _cohort_action(slug, lambda c: services.save_cohort(c, _cohort_or_404(c, cohort_id), form.name.data, current_user),
                           _("Cohort renamed."))
 
@@ -199,8 +201,8 @@ def assign_cohort(slug: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        ids = [int(v) for v in request.form.getlist("ids")][:2000]
-        cohort_id = int(request.form.get("cohort_id") or 0) or None
+        ids = [db_id(v) for v in request.form.getlist("ids")][:2000]
+        cohort_id = db_id(request.form["cohort_id"]) if request.form.get("cohort_id") not in (None, "", "0") else None
     except ValueError:
         abort(400)
     if not ids:
@@ -241,11 +243,14 @@ def attendance_sheet(slug: str, session_id: int):
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        entries = {}
+        entries, seen = {}, {}
         for key, value in request.form.items():
             if key.startswith("status-"):
                 try:
-                    entries[int(key[7:])] = (AttendanceStatus(value), request.form.get(f"note-{key[7:]}", ""))
+                    entries[db_id(key[7:])] = (AttendanceStatus(value), request.form.get(f"note-{key[7:]}", ""))
+                    if f"seen-{key[7:]}" in request.form:
+                        shown = request.form[f"seen-{key[7:]}"]
+                        seen[db_id(key[7:])] = AttendanceStatus(shown) if shown else None
                 except ValueError:
                     abort(400)
         begin_write()
@@ -254,7 +259,7 @@ def attendance_sheet(slug: str, session_id: int):
             if request.form.get("all_present"):
                 n = services.mark_all_present(session, current_user, cohort_id=_scope(course))
             else:
-                n = services.save_sheet(session, entries, current_user, cohort_id=_scope(course))
+                n = services.save_sheet(session, entries, current_user, cohort_id=_scope(course), seen=seen)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
@@ -267,13 +272,17 @@ def attendance_sheet(slug: str, session_id: int):
     rows = {a.enrolment_id: a for a in db.session.scalars(
         sa.select(Attendance).where(Attendance.session_id == session.id).options(so.joinedload(Attendance.recorded_by)))}
     return render_template("teaching/attendance.html", course=course, session=session, expected=expected, rows=rows,
-                           statuses=list(AttendanceStatus), history=services.attendance_history(session),
+                           statuses=list(AttendanceStatus),
+                           history=services.attendance_history(
+                               session, enrolment_ids=None if _scope(course) is None else {e.id for e in expected}),
                            confirm_form=ConfirmForm(), names={e.id: e.user.full_name for e in expected}), status
 
 
 # --- self check-in: the instructor's screen ----------------------------------------------
 
-def _checkin_state(session: CourseSession) -> dict:
+def _checkin_state(session: CourseSession, scope: int | None) -> dict:
+    """What the check-in screen shows: the code, the QR and who has checked in — of the
+    staff member's cohort only, when they are bound to one."""
     now = utcnow()
     is_open = services.checkin_open(session, now)
     code = services.code_at(session, now) if is_open else None
@@ -282,11 +291,12 @@ def _checkin_state(session: CourseSession) -> dict:
     checked = db.session.execute(
         sa.select(User.full_name, User.native_name, Attendance.status, Attendance.recorded_at)
         .join(Enrolment, Enrolment.id == Attendance.enrolment_id).join(User, User.id == Enrolment.user_id)
-        .where(Attendance.session_id == session.id, Attendance.status.in_(services.ATTENDED))
+        .where(Attendance.session_id == session.id, Attendance.status.in_(services.ATTENDED),
+               sa.true() if scope is None else Enrolment.cohort_id == scope)
         .order_by(Attendance.recorded_at.desc())
     ).all()
     return {"open": is_open, "code": code, "qr": qr, "url": url, "seconds_left": services.seconds_left(now),
-            "checked": checked, "expected": len(services.expected_enrolments(session))}
+            "checked": checked, "expected": len(services.expected_enrolments(session, cohort_id=scope))}
 
 
 @bp.route("/courses/<slug>/sessions/<int:session_id>/checkin")
@@ -294,7 +304,7 @@ def _checkin_state(session: CourseSession) -> dict:
 def checkin_screen(slug: str, session_id: int):
     course = course_for_staff(slug, current_user)
     session = _session_for_staff(course, session_id)
-    return render_template("teaching/checkin.html", course=course, session=session, state=_checkin_state(session))
+    return render_template("teaching/checkin.html", course=course, session=session, state=_checkin_state(session, _scope(course)))
 
 
 @bp.route("/courses/<slug>/sessions/<int:session_id>/checkin/live")
@@ -302,9 +312,16 @@ def checkin_screen(slug: str, session_id: int):
 def checkin_live(slug: str, session_id: int):
     course = course_for_staff(slug, current_user)
     session = _session_for_staff(course, session_id)
-    state = _checkin_state(session)
+    state = _checkin_state(session, _scope(course))
     html = render_template("teaching/_checkin_live.html", session=session, state=state)
     return jsonify(html=html, seconds_left=state["seconds_left"])
+
+
+def _seen_status(value: str | None) -> EnrolmentStatus | None:
+    try:
+        return EnrolmentStatus(value) if value else None
+    except ValueError:
+        abort(400)
 
 
 # --- completion -----------------------------------------------------------------------------
@@ -318,7 +335,7 @@ def completion(slug: str):
         if not ConfirmForm().validate_on_submit():
             abort(400)
         try:
-            ids = [int(v) for v in request.form.getlist("ids")][:2000]
+            ids = [db_id(v) for v in request.form.getlist("ids")][:2000]
         except ValueError:
             abort(400)
         outcome = request.form.get("outcome")
@@ -333,7 +350,8 @@ def completion(slug: str):
                 abort(404)
             try:
                 for e in chosen:
-                    services.record_completion(e, outcome == "passed", request.form.get(f"note-{e.id}", ""), current_user)
+                    services.record_completion(e, outcome == "passed", request.form.get(f"note-{e.id}", ""), current_user,
+                                               seen=_seen_status(request.form.get(f"seen-{e.id}")))
             except DomainError as error:
                 db.session.rollback()
                 flash(error.message, "danger")

@@ -35,7 +35,12 @@ class AttendanceMethod(enum.Enum):
 
 class Cohort(db.Model):
     __tablename__ = "cohort"
-    __table_args__ = (sa.UniqueConstraint("course_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("course_id", "name"),
+        # "Rome" and "rome" are one cohort: two requests creating or renaming at once
+        # cannot both win.
+        sa.Index("uq_cohort_course_id_lower_name", "course_id", sa.text("lower(name)"), unique=True),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)

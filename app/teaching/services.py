@@ -6,12 +6,13 @@ import datetime as dt
 import hashlib
 import hmac
 import struct
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date, gettext as _, ngettext
 
 from app.accounts.models import Role, User
 from app.audit.services import record
@@ -77,10 +78,14 @@ def save_cohort(course: Course, cohort: Cohort | None, name: str, actor: User) -
     if clash:
         raise Conflict(_("This course already has a cohort with that name."), field="name")
     if cohort is not None:
-        if not compare_and_set(cohort, Cohort.name != name, name=name):
-            return cohort  # already so named (a twin request): nothing to record
-        record("cohort.renamed", cohort, actor=actor, name=name)
-        return cohort
+        try:
+            with db.session.begin_nested():  # the unique (course, lower(name)) decides between two renames
+                renamed = compare_and_set(cohort, Cohort.name != name, name=name)
+        except sa.exc.IntegrityError:
+            raise Conflict(_("This course already has a cohort with that name."), field="name") from None
+        if renamed:
+            record("cohort.renamed", cohort, actor=actor, name=name)
+        return cohort  # unchanged when it was already so named (a twin request): nothing recorded
     cohort = Cohort(course_id=course.id, name=name)
     try:
         with db.session.begin_nested():  # the unique (course, name) lets one of two twins create it
@@ -97,8 +102,12 @@ def delete_cohort(cohort: Cohort, actor: User) -> None:
     deleting the cohort of someone bound to it must never widen their access."""
     counts = _cohort_use(cohort.id)
     if any(counts.values()):
-        raise TeachingError(_("Only an empty cohort can be deleted: it has %(members)d participants, %(sessions)d "
-                              "sessions and %(staff)d staff bound to it.", **counts))
+        parts = [text for n, text in (
+            (counts["members"], ngettext("%(num)d participant", "%(num)d participants", counts["members"])),
+            (counts["sessions"], ngettext("%(num)d scheduled session", "%(num)d scheduled sessions", counts["sessions"])),
+            (counts["staff"], ngettext("%(num)d staff member bound to it", "%(num)d staff members bound to it",
+                                       counts["staff"]))) if n]
+        raise TeachingError(_("Only an empty cohort can be deleted; it still has %(what)s.", what=", ".join(parts)))
     # Conditional on still being empty, so that a move into it meanwhile wins.
     course, cohort_id, name = cohort.course, cohort.id, cohort.name
     if changed_rows(sa.delete(Cohort).where(Cohort.id == cohort_id, *_empty(Cohort.id))) != 1:
@@ -107,17 +116,24 @@ def delete_cohort(cohort: Cohort, actor: User) -> None:
     record("cohort.deleted", course, actor=actor, cohort=cohort_id, name=name)
 
 
-def _cohort_use(cohort_id: int) -> dict[str, int]:
-    def count(column: sa.ColumnElement) -> int:
-        return db.session.scalar(sa.select(sa.func.count()).where(column == cohort_id))
+# What keeps a cohort from being deleted: people holding a place in it, sessions still
+# scheduled for it, staff bound to it. (A cancelled enrolment or session keeps no one;
+# the database sets its cohort to none.)
+def _in_use(cohort_id: sa.ColumnElement | int) -> dict[str, sa.ColumnElement[bool]]:
+    return {
+        "members": sa.and_(Enrolment.cohort_id == cohort_id, Enrolment.status.in_(HOLDS_PLACE)),
+        "sessions": sa.and_(CourseSession.cohort_id == cohort_id, CourseSession.status == SessionStatus.SCHEDULED),
+        "staff": CourseStaff.cohort_id == cohort_id,
+    }
 
-    return {"members": count(Enrolment.cohort_id), "sessions": count(CourseSession.cohort_id),
-            "staff": count(CourseStaff.cohort_id)}
+
+def _cohort_use(cohort_id: int) -> dict[str, int]:
+    return {name: db.session.scalar(sa.select(sa.func.count()).where(clause))
+            for name, clause in _in_use(cohort_id).items()}
 
 
 def _empty(cohort_id: sa.ColumnElement) -> list[sa.ColumnElement[bool]]:
-    return [~sa.exists().where(column == cohort_id)
-            for column in (Enrolment.cohort_id, CourseSession.cohort_id, CourseStaff.cohort_id)]
+    return [~sa.exists().where(clause) for clause in _in_use(cohort_id).values()]
 
 
 def _move_to_cohort(enrolment_ids: list[int], cohort_id: int | None) -> list[int]:
@@ -259,23 +275,31 @@ def _check_sheet_open(session: CourseSession) -> None:
         raise TeachingError(_("Attendance can be taken from 15 minutes before the session starts."))
 
 
+UNSEEN = object()  # the form did not say what the sheet showed
+
+
 def save_sheet(session: CourseSession, entries: dict[int, tuple[AttendanceStatus, str]], actor: User, *,
-               method: AttendanceMethod = AttendanceMethod.SHEET, cohort_id: int | None = None) -> int:
+               method: AttendanceMethod = AttendanceMethod.SHEET, cohort_id: int | None = None,
+               seen: dict[int, AttendanceStatus | None] | None = None) -> int:
     """Record attendance for several people at once; every real change is audited once.
     Returns how many rows changed. Refuses people the session does not expect (and, for
-    staff bound to a cohort, people outside it)."""
+    staff bound to a cohort, people outside it). `seen` holds what the sheet showed for
+    each person: a row someone else marked since is kept when this sheet did not touch
+    it, and a sheet that would overwrite it is refused (a stale sheet never silently
+    undoes a check-in or a colleague's mark)."""
     _check_sheet_open(session)
     expected = {e.id for e in expected_enrolments(session, cohort_id=cohort_id)}
     if set(entries) - expected:
         raise NotFound(_("This person is not expected at this session."))
     changed = 0
     for enrolment_id, (status, note) in entries.items():
-        changed += _set_mark(session, enrolment_id, status, (note or "").strip()[:500], actor, method)
+        changed += _set_mark(session, enrolment_id, status, (note or "").strip()[:500], actor, method,
+                             seen=(seen or {}).get(enrolment_id, UNSEEN))
     return changed
 
 
 def _set_mark(session: CourseSession, enrolment_id: int, status: AttendanceStatus, note: str, actor: User,
-              method: AttendanceMethod) -> bool:
+              method: AttendanceMethod, *, seen: object = UNSEEN) -> bool:
     """One attendance mark as a compare-and-set on the row as read (or an insert that
     the unique (session, enrolment) key lets only one request make). True when this
     call changed something; a mark already as wanted changes nothing."""
@@ -284,6 +308,12 @@ def _set_mark(session: CourseSession, enrolment_id: int, status: AttendanceStatu
             Attendance.session_id == session.id, Attendance.enrolment_id == enrolment_id)
             .execution_options(populate_existing=True))
         now = utcnow()
+        current = row.status if row is not None else None
+        if seen is not UNSEEN and current is not seen:
+            if status is seen or status is current:
+                return False  # this sheet left the row as it showed it: the newer mark stays
+            raise Conflict(_("Someone else has just recorded attendance on this sheet (%(status)s); nothing was "
+                             "saved. Look at the sheet again.", status=label(current) if current else "—"))
         if row is None:
             old = None
             try:
@@ -373,8 +403,9 @@ def check_in(user: User, code: str, now: dt.datetime | None = None) -> CourseSes
     to match another course's session is just a wrong code. Refusals say why; a mark the
     staff made is never overwritten."""
     now = now or utcnow()
-    code = (code or "").strip().replace(" ", "")
-    if not (len(code) == 6 and code.isdigit()):
+    # Full-width digits from a Chinese input method (６６７８０１) are the same code.
+    code = unicodedata.normalize("NFKC", code or "").strip().replace(" ", "")
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
         raise TeachingError(_("The code has 6 digits."), field="code")
     rows = db.session.execute(
         sa.select(CourseSession, Enrolment.id)
@@ -403,18 +434,24 @@ def check_in(user: User, code: str, now: dt.datetime | None = None) -> CourseSes
     raise TeachingError(_("This code is wrong or has expired. Look at the screen and try the new one."), field="code")
 
 
-def attendance_history(session: CourseSession) -> list:
+def attendance_history(session: CourseSession, *, enrolment_ids: set[int] | None = None) -> list:
+    """The session's attendance changes, newest first; only those of `enrolment_ids`
+    when given (staff bound to a cohort see their cohort's people only)."""
     from app.audit.models import AuditEvent
 
-    return list(db.session.scalars(
+    events = list(db.session.scalars(
         sa.select(AuditEvent).where(AuditEvent.object_type == "course_session", AuditEvent.object_id == session.id,
                                     AuditEvent.action == "attendance.marked")
-        .options(so.joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(200)))
+        .options(so.joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(500)))
+    if enrolment_ids is not None:
+        events = [e for e in events if e.details.get("enrolment") in enrolment_ids]
+    return events[:200]
 
 
 # --- completion ---------------------------------------------------------------------------
 
-def record_completion(enrolment: Enrolment, passed: bool, note: str, actor: User, now: dt.datetime | None = None) -> bool:
+def record_completion(enrolment: Enrolment, passed: bool, note: str, actor: User, now: dt.datetime | None = None,
+                      *, seen: EnrolmentStatus | None = None) -> bool:
     """Record passed / not passed once the course has ended (in its own zone), as a
     compare-and-set on the status as read. True when this call changed something; the
     same outcome recorded twice (a double click) changes nothing and is audited once."""
@@ -428,6 +465,9 @@ def record_completion(enrolment: Enrolment, passed: bool, note: str, actor: User
     target = S.COMPLETED if passed else S.NOT_COMPLETED
     note = (note or "").strip()[:2000] or None
     old = enrolment.status
+    if seen is not None and old is not seen and old is not target:
+        # Someone recorded another outcome since this page was shown: theirs stands.
+        raise Conflict(_("Nothing was changed: this enrolment has just become %(status)s.", status=label(old)))
     if old is target and enrolment.completion_note == note:
         return False
     if not compare_and_set(enrolment, Enrolment.status == old, status=target, completion_passed=passed,

@@ -14,7 +14,7 @@ from app.catalogue.models import Course
 from app.core.auth import staff_required
 from app.core.db import begin_write
 from app.core.errors import DomainError
-from app.core.http import csv_response
+from app.core.http import csv_response, db_id, flash_form_errors
 from app.core.labels import label
 from app.enrolment import services as enrolment_services
 from app.enrolment.forms import AddParticipantForm, BulkForm, ConfirmForm, EnrolmentFilterForm, ReasonForm
@@ -150,6 +150,16 @@ def _act(slug: str, enrolment_id: int, action):  # noqa: ANN001
     return redirect(url_for("teaching.enrolments", slug=slug, **_keep_filters()))
 
 
+def _seen() -> EnrolmentStatus | None:
+    """The status the staff member saw when they pressed the button (None if the form
+    did not say): a decision is about what was on the page."""
+    value = request.form.get("seen") or None
+    try:
+        return EnrolmentStatus(value) if value else None
+    except ValueError:
+        abort(400)
+
+
 def _keep_filters() -> dict[str, str]:
     return {k: v for k, v in (("status", request.args.get("status", "")), ("q", request.args.get("q", ""))) if v}
 
@@ -166,7 +176,7 @@ def approve(slug: str, enrolment_id: int):
         abort(400)
 
     def action(e: Enrolment) -> str:
-        status = enrolment_services.approve(e, current_user)
+        status = enrolment_services.approve(e, current_user, seen=_seen())
         if status is EnrolmentStatus.ACCEPTED:
             return _("%(name)s is accepted.", name=e.user.full_name)
         return _("The activity is full: %(name)s is on the waiting list.", name=e.user.full_name)
@@ -181,7 +191,7 @@ def waitlist(slug: str, enrolment_id: int):
         abort(400)
 
     def action(e: Enrolment) -> str:
-        enrolment_services.move_to_waitlist(e, current_user)
+        enrolment_services.move_to_waitlist(e, current_user, seen=_seen())
         return _("%(name)s is on the waiting list.", name=e.user.full_name)
 
     return _act(slug, enrolment_id, action)
@@ -191,11 +201,11 @@ def _reason_action(slug: str, enrolment_id: int, move, done: str):  # noqa: ANN0
     form = ReasonForm()
     if not form.validate_on_submit():
         course_for_staff(slug, current_user, manage=True)
-        flash(_("Please give a reason; the participant will read it."), "danger")
+        flash_form_errors(form, _("Please give a reason; the participant will read it."))
         return _list_again(slug, 400)
 
     def action(e: Enrolment) -> str:
-        move(e, current_user, form.reason.data)
+        move(e, current_user, form.reason.data, seen=_seen())
         return done % {"name": e.user.full_name}
 
     return _act(slug, enrolment_id, action)
@@ -219,7 +229,7 @@ def bulk(slug: str):
     course = course_for_staff(slug, current_user, manage=True)
     form = BulkForm()
     try:
-        ids = [int(v) for v in request.form.getlist("ids")][:1000]
+        ids = [db_id(v) for v in request.form.getlist("ids")][:1000]
     except ValueError:
         abort(400)
     if not form.validate_on_submit() or not ids:
@@ -238,10 +248,11 @@ def bulk(slug: str):
         abort(404)
     try:
         for enrolment in chosen:
+            # Only applications under review can be ticked: that is what the page showed.
             if form.action.data == "approve":
-                enrolment_services.approve(enrolment, current_user)
+                enrolment_services.approve(enrolment, current_user, seen=EnrolmentStatus.PENDING)
             else:
-                enrolment_services.reject(enrolment, current_user, form.reason.data)
+                enrolment_services.reject(enrolment, current_user, form.reason.data, seen=EnrolmentStatus.PENDING)
     except DomainError as error:
         # All or nothing: one refused move leaves every selected enrolment as it was.
         db.session.rollback()
@@ -277,9 +288,7 @@ def add(slug: str):
         deliver_after_commit()
         flash(_("%(name)s added: %(status)s.", name=enrolment.user.full_name, status=label(enrolment.status)), "success")
         return redirect(url_for("teaching.enrolments", slug=slug))
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "danger")
+    flash_form_errors(form)
     return _list_again(slug, 400)
 from app.teaching import sessions as _sessions  # noqa: E402,F401 - registers the session routes on bp
 from app.teaching import attendance as _attendance  # noqa: E402,F401 - registers the attendance routes on bp

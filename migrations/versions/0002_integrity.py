@@ -38,6 +38,7 @@ def upgrade():
                     sqlite_where=sa.text("taken_at IS NULL"), postgresql_where=sa.text("taken_at IS NULL"))
 
     op.create_index('ix_course_session_course_id_starts_at', 'course_session', ['course_id', 'starts_at'], unique=False)
+    op.create_index('uq_cohort_course_id_lower_name', 'cohort', ['course_id', sa.text('lower(name)')], unique=True)
 
     with op.batch_alter_table('course_staff', schema=None) as batch_op:
         batch_op.drop_constraint('fk_course_staff_cohort_id_cohort', type_='foreignkey')
@@ -49,6 +50,7 @@ def downgrade():
         batch_op.drop_constraint('fk_course_staff_cohort_id_cohort', type_='foreignkey')
         batch_op.create_foreign_key('fk_course_staff_cohort_id_cohort', 'cohort', ['cohort_id'], ['id'], ondelete='SET NULL')
     op.drop_index('ix_course_session_course_id_starts_at', table_name='course_session')
+    op.drop_index('uq_cohort_course_id_lower_name', table_name='cohort')
     op.drop_index('uq_job_request_waiting_per_job', table_name='job_request',
                   sqlite_where=sa.text("taken_at IS NULL"), postgresql_where=sa.text("taken_at IS NULL"))
     with op.batch_alter_table('course', schema=None) as batch_op:

@@ -80,7 +80,7 @@ def test_the_checkin_address_and_qr_code_use_the_base_url(app, client):
     with time_machine.travel(now + dt.timedelta(seconds=1), tick=False):
         html = client.get(f"/teach/courses/{course.slug}/sessions/{session.id}/checkin", headers=EVIL).get_data(as_text=True)
         with app.test_request_context("/", headers=EVIL):
-            state = _checkin_state(db.session.get(CourseSession, session.id))
+            state = _checkin_state(db.session.get(CourseSession, session.id), None)
         code = teaching.code_at(session, utcnow())
     assert f"Go to {BASE}/checkin and type this code" in html and "evil.example" not in html
     assert state["url"] == f"{BASE}/checkin?code={code}"  # what the QR code holds

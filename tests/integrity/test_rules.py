@@ -95,7 +95,11 @@ def test_a_bulk_issue_whose_worker_died_is_taken_over_after_two_minutes():
     db.session.expire_all()
     assert db.session.get(CertificateBatch, batch.id).status is BatchStatus.DONE
     assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 3
-    # A course can always be issued again: a new batch, not the finished one.
+    # A course can always be issued again: once someone new qualifies, a new batch.
+    late = EnrolmentFactory(course=course, status=S.COMPLETED)
+    db.session.add(Attendance(session_id=db.session.scalar(sa.select(CourseSession.id).where(
+        CourseSession.course_id == course.id)), enrolment_id=late.id, status=A.PRESENT, method=AttendanceMethod.SHEET))
+    db.session.commit()
     again = certificates.start_batch(course, admin)
     assert again.id != batch.id and again.status is BatchStatus.QUEUED
 

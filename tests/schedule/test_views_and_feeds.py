@@ -185,7 +185,12 @@ def test_instructor_adds_a_weekly_series_then_edits_and_cancels(client, auth, ma
     edit = client.post(f"/teach/courses/{course.slug}/sessions/{third.id}/edit", data=dict(
         GOOD, day="2027-01-11", start="10:00", end="11:30", scope="following", instructor_ids=[str(lead.id)]))
     assert edit.status_code == 302
-    assert len(mail) == 2 * 6  # six sessions moved, one participant and one instructor each
+    # six sessions moved: one email each for the participant and the instructor, listing all six
+    assert len(mail) == 2
+    assert all("6 sessions" in m["Subject"] and m.get_body(("plain",)).get_content().count("– ") == 6 for m in mail)
+    again = client.post(f"/teach/courses/{course.slug}/sessions/{third.id}/edit", data=dict(
+        GOOD, day="2027-01-11", start="10:00", end="11:30", scope="following", instructor_ids=[str(lead.id)]))
+    assert again.status_code == 302 and len(mail) == 2  # the same save again changes nothing, tells nobody
     cancel = client.post(f"/teach/courses/{course.slug}/sessions/{sessions[0].id}/cancel", data={"scope": "this"})
     assert cancel.status_code == 302
     again = client.post(f"/teach/courses/{course.slug}/sessions/{sessions[0].id}/cancel", data={"scope": "this"})

@@ -135,6 +135,13 @@ def test_the_same_staff_act_on_their_own_cohort(app, world, client):
         assert r1.user.email in csv and s1.user.email not in csv
         assert s1.user.full_name not in listing
     assert "meet.example/sh" not in sessions and 'href="/teach/courses/%s/cohorts"' % world["slug"] not in sessions
+    with app.app_context():  # someone of Shanghai checks in to the whole-course session
+        db.session.add(Attendance(session_id=world["everyone"], enrolment_id=world["s1"], status="present",
+                                  method="self_checkin"))
+        db.session.commit()
+        s1_name = db.session.get(Enrolment, world["s1"]).user.full_name
+    live = client.get(f"{base}/sessions/{world['everyone']}/checkin/live").get_json()
+    assert s1_name not in live["html"] and "0 of 1" in live["html"].replace("\n", " ")
     mark = client.post(f"{base}/sessions/{world['in_rome']}/attendance", data={f"status-{world['r1']}": "late"})
     assert mark.status_code == 302
     everyone = client.post(f"{base}/sessions/{world['everyone']}/attendance", data={"all_present": "1"})
@@ -142,7 +149,7 @@ def test_the_same_staff_act_on_their_own_cohort(app, world, client):
     with app.app_context():  # "everyone present" on a whole-course session: everyone in Rome
         marked = set(db.session.scalars(sa.select(Attendance.enrolment_id).where(
             Attendance.session_id == world["everyone"])))
-        assert marked == {world["r1"]}
+        assert marked == {world["r1"], world["s1"]}  # Rome's person marked; Shanghai's own check-in untouched
     sent = client.post(f"{base}/email", data={"cohort_id": "0", "subject": "Hi", "body": "Hello Rome"})
     assert sent.status_code == 302
     with app.app_context():
@@ -156,7 +163,7 @@ def test_the_same_staff_act_on_their_own_cohort(app, world, client):
 def test_deleting_the_cohort_of_bound_staff_never_widens_their_access(app, world):
     with app.app_context():
         rome = db.session.get(Cohort, world["rome"])
-        with pytest.raises(teaching.TeachingError, match="staff bound to it"):
+        with pytest.raises(teaching.TeachingError, match="staff member bound to it"):
             teaching.delete_cohort(rome, None)
         db.session.rollback()
         # Even a cohort row removed behind the application's back takes the binding with
