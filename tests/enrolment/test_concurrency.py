@@ -1,15 +1,13 @@
 """No overbooking, ever: real threads released together against a real database file
 (or PostgreSQL), through the real enrol view. The conditional UPDATE of
 app/catalogue/seats.py is what makes this pass; count-then-insert fails it."""
-import threading
-
 import sqlalchemy as sa
 
 from app.catalogue.models import Course
 from app.enrolment.models import Enrolment, EnrolmentStatus as S
 from app.extensions import db
 from tests.factories import CourseFactory, UserFactory
-from tests.integrity.harness import assert_doctor_clean
+from tests.integrity.harness import Shot, assert_doctor_clean, race
 
 USERS = 32
 PLACES = 10
@@ -26,22 +24,8 @@ def _logged_in_clients(app, emails):
 
 
 def _rush(clients, path):
-    barrier = threading.Barrier(len(clients))
-    results, errors = [None] * len(clients), []
-
-    def run(i, c):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = c.post(path).status_code
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
+    """Every client POSTs `path` at once (tests.integrity.harness.race); codes, errors."""
+    return race([Shot(c, path) for c in clients]), []
 
 
 def test_32_people_rush_10_places_five_rounds(app):
