@@ -33,7 +33,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/")
 @admin_required
 def dashboard():
-    counts = dict(db.session.execute(sa.select(Course.status, sa.func.count()).group_by(Course.status)).all())
+    counts = {status.value: n for status, n in
+              db.session.execute(sa.select(Course.status, sa.func.count()).group_by(Course.status))}
     pending = db.session.scalar(sa.select(sa.func.count()).where(Enrolment.status == EnrolmentStatus.PENDING))
     return render_template("admin/dashboard.html", counts=counts, pending=pending)
 

@@ -122,3 +122,19 @@ def test_unknown_course_ids_are_404(client, admin):
     assert client.get("/admin/courses/999999").status_code == 404
     assert client.get("/admin/courses/999999/edit").status_code == 404
     assert client.post("/admin/courses/999999/publish").status_code == 404
+
+
+def test_the_admin_home_counts_activities_by_status(app, client):
+    from app.catalogue.models import CourseStatus
+
+    with app.app_context():
+        for status in (CourseStatus.PUBLISHED, CourseStatus.PUBLISHED, CourseStatus.DRAFT):
+            CourseFactory(status=status)
+        UserFactory(email="home-admin@example.org", role=Role.ADMIN)
+        db.session.commit()
+    client.post("/auth/login", data={"email": "home-admin@example.org", "password": "correct-horse-battery"})
+    html = client.get("/admin/").get_data(as_text=True)
+    import re
+
+    numbers = re.findall(r'<div class="display-6">(\d+)</div>', html)
+    assert numbers == ["2", "1", "0", "0"]  # published, draft, cancelled, archived
