@@ -134,7 +134,12 @@ def _lock(enrolment: Enrolment, seen: EnrolmentStatus | None = None) -> None:
     lock_course(enrolment.course_id)
     db.session.refresh(enrolment)
     if seen is not None and enrolment.status is not seen:
-        raise Conflict(_("Nothing was changed: this enrolment has just become %(status)s.", status=_status_text(enrolment)))
+        raise changed_meanwhile(enrolment)
+
+
+def changed_meanwhile(enrolment: Enrolment) -> Conflict:
+    """The answer to a move that lost its race: nothing done, and how it stands now."""
+    return Conflict(_("Nothing was changed: this enrolment has just become %(status)s.", status=_status_text(enrolment)))
 
 
 def _move(enrolment: Enrolment, status: EnrolmentStatus, *, actor: User | None, reason: str | None = None) -> EnrolmentStatus:
@@ -151,7 +156,7 @@ def _move(enrolment: Enrolment, status: EnrolmentStatus, *, actor: User | None, 
     if reason is not None:
         values["decision_reason"] = reason
     if not compare_and_set(enrolment, Enrolment.status == old, **values):
-        raise Conflict(_("Nothing was changed: this enrolment has just become %(status)s.", status=_status_text(enrolment)))
+        raise changed_meanwhile(enrolment)
     record(
         f"enrolment.{status.value}", enrolment, actor=actor,
         course=enrolment.course.slug, user=enrolment.user_id, old=old.value if old else None, reason=reason,

@@ -19,7 +19,7 @@ from app.core.labels import label
 from app.core.timezones import local_date
 from app.core.types import utcnow
 from app.enrolment.forms import ConfirmForm
-from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
+from app.enrolment.models import HOLDS_PLACE, Enrolment
 from app.extensions import db
 from app.notifications.services import deliver_after_commit
 from app.schedule.models import CourseSession
@@ -28,7 +28,7 @@ from app.teaching.access import MANAGERS, course_for_staff, in_scope, staff_coho
 from app.teaching.forms import BalanceForm, CohortForm, EmailCohortForm
 from app.teaching.models import Attendance, AttendanceStatus, Cohort
 from app.core.http import csv_response, db_id, external_url, flash_form_errors
-from app.teaching.views import bp, person_cells, person_header
+from app.teaching.views import bp, person_cells, person_header, seen_status
 
 
 def _scope(course: Course) -> int | None:
@@ -317,13 +317,6 @@ def checkin_live(slug: str, session_id: int):
     return jsonify(html=html, seconds_left=state["seconds_left"])
 
 
-def _seen_status(value: str | None) -> EnrolmentStatus | None:
-    try:
-        return EnrolmentStatus(value) if value else None
-    except ValueError:
-        abort(400)
-
-
 # --- completion -----------------------------------------------------------------------------
 
 @bp.route("/courses/<slug>/completion", methods=["GET", "POST"])
@@ -351,7 +344,7 @@ def completion(slug: str):
             try:
                 for e in chosen:
                     services.record_completion(e, outcome == "passed", request.form.get(f"note-{e.id}", ""), current_user,
-                                               seen=_seen_status(request.form.get(f"seen-{e.id}")))
+                                               seen=seen_status(request.form.get(f"seen-{e.id}")))
             except DomainError as error:
                 db.session.rollback()
                 flash(error.message, "danger")

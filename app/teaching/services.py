@@ -23,6 +23,7 @@ from app.core.labels import label
 from app.core.timezones import local_date
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
+from app.enrolment.services import changed_meanwhile
 from app.extensions import db
 from app.notifications.services import queue_email
 from app.schedule.models import CourseSession, SessionStatus
@@ -307,7 +308,6 @@ def _set_mark(session: CourseSession, enrolment_id: int, status: AttendanceStatu
         row = db.session.scalar(sa.select(Attendance).where(
             Attendance.session_id == session.id, Attendance.enrolment_id == enrolment_id)
             .execution_options(populate_existing=True))
-        now = utcnow()
         current = row.status if row is not None else None
         if seen is not UNSEEN and current is not seen:
             if status is seen or status is current:
@@ -315,21 +315,15 @@ def _set_mark(session: CourseSession, enrolment_id: int, status: AttendanceStatu
             raise Conflict(_("Someone else has just recorded attendance on this sheet (%(status)s); nothing was "
                              "saved. Look at the sheet again.", status=label(current) if current else "—"))
         if row is None:
-            old = None
-            try:
-                with db.session.begin_nested():
-                    db.session.add(Attendance(session_id=session.id, enrolment_id=enrolment_id, status=status, note=note,
-                                              method=method, recorded_by_id=actor.id, recorded_at=now))
-                    db.session.flush()
-            except sa.exc.IntegrityError:
-                continue  # marked meanwhile by someone else: compare with their mark
-        else:
-            if row.status is status and row.note == note:
-                return False
-            old = row.status.value
-            if not compare_and_set(row, Attendance.status == row.status, Attendance.note == row.note,
-                                   status=status, note=note, method=method, recorded_by_id=actor.id, recorded_at=now):
-                continue
+            if _insert_mark(session, enrolment_id, status, note, actor, method) is None:
+                return True
+            continue  # marked meanwhile by someone else: compare with their mark
+        if row.status is status and row.note == note:
+            return False
+        old = row.status.value
+        if not compare_and_set(row, Attendance.status == row.status, Attendance.note == row.note,
+                               status=status, note=note, method=method, recorded_by_id=actor.id, recorded_at=utcnow()):
+            continue
         record("attendance.marked", session, actor=actor, enrolment=enrolment_id, old=old, new=status.value,
                method=method.value, note=note or None)
         return True
@@ -466,15 +460,14 @@ def record_completion(enrolment: Enrolment, passed: bool, note: str, actor: User
     note = (note or "").strip()[:2000] or None
     old = enrolment.status
     if seen is not None and old is not seen and old is not target:
-        # Someone recorded another outcome since this page was shown: theirs stands.
-        raise Conflict(_("Nothing was changed: this enrolment has just become %(status)s.", status=label(old)))
+        raise changed_meanwhile(enrolment)  # another outcome was recorded since the page was shown: it stands
     if old is target and enrolment.completion_note == note:
         return False
     if not compare_and_set(enrolment, Enrolment.status == old, status=target, completion_passed=passed,
                            completion_note=note, completion_recorded_at=now):
         if enrolment.status is target and enrolment.completion_note == note:
             return False  # the same outcome, recorded by a twin request
-        raise Conflict(_("Nothing was changed: this enrolment has just become %(status)s.", status=label(enrolment.status)))
+        raise changed_meanwhile(enrolment)
     record("enrolment.completion_recorded", enrolment, actor=actor, passed=passed, old=old.value, note=note)
     if course.auto_issued_at is not None:  # automatic issue looks at the course again
         compare_and_set(course, Course.auto_issued_at.is_not(None), auto_issued_at=None)

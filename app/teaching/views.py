@@ -150,14 +150,17 @@ def _act(slug: str, enrolment_id: int, action):  # noqa: ANN001
     return redirect(url_for("teaching.enrolments", slug=slug, **_keep_filters()))
 
 
-def _seen() -> EnrolmentStatus | None:
-    """The status the staff member saw when they pressed the button (None if the form
-    did not say): a decision is about what was on the page."""
-    value = request.form.get("seen") or None
+def seen_status(value: str | None) -> EnrolmentStatus | None:
+    """The status a staff form says its page showed (None when it does not say): a
+    decision is about what was on the page. Anything else is a bad request."""
     try:
         return EnrolmentStatus(value) if value else None
     except ValueError:
         abort(400)
+
+
+def _seen() -> EnrolmentStatus | None:
+    return seen_status(request.form.get("seen"))
 
 
 def _keep_filters() -> dict[str, str]:
