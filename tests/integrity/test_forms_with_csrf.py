@@ -1,0 +1,128 @@
+"""The forms this work touched, submitted as a browser submits them: CSRF on, every
+field the page renders (the token, the hidden "seen" states, the checked radios), and
+only what a person types added on top."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+
+import pytest
+import sqlalchemy as sa
+
+from app.accounts.models import Role
+from app.catalogue.models import EnrolmentMode
+from app.core.types import utcnow
+from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.extensions import db
+from app.teaching.models import Attendance, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
+from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
+
+pytestmark = pytest.mark.csrf
+
+
+class _Forms(HTMLParser):
+    """Each <form method=post>: its action and the fields a browser would send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, dict]] = []
+        self._current: dict | None = None
+
+    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "").lower() == "post":
+            self._current = {}
+            self.forms.append((a.get("action") or "", self._current))
+        elif tag == "input" and self._current is not None and a.get("name"):
+            kind = (a.get("type") or "text").lower()
+            if kind in ("radio", "checkbox") and "checked" not in a:
+                return
+            if kind not in ("submit", "button"):
+                self._current.setdefault(a["name"], a.get("value", ""))
+
+    def handle_endtag(self, tag):  # noqa: ANN001
+        if tag == "form":
+            self._current = None
+
+
+def form(html: str, action_part: str, having: str | None = None) -> tuple[str, dict]:
+    """The first POST form whose action contains `action_part` (and which renders a
+    field named `having`, when given)."""
+    parser = _Forms()
+    parser.feed(html)
+    for action, fields in parser.forms:
+        if action_part in action and (having is None or any(name.startswith(having) for name in fields)):
+            return action, dict(fields)
+    raise AssertionError(f"no form posting to …{action_part} with {having}")
+
+
+def login(client, email: str) -> None:  # noqa: ANN001
+    _action, fields = form(client.get("/auth/login").get_data(as_text=True), "", having="email")
+    fields.update(email=email, password=PASSWORD)
+    assert client.post("/auth/login", data=fields).status_code == 302
+
+
+def test_staff_decide_applications_through_the_page_forms(app, client):
+    with app.app_context():
+        course = CourseFactory(enrolment_mode=EnrolmentMode.APPROVAL, capacity=5)
+        lead = UserFactory(role=Role.INSTRUCTOR)
+        db.session.add(CourseStaff(course_id=course.id, user_id=lead.id, role=StaffRole.LEAD))
+        a, b = (EnrolmentFactory(course=course, status=S.PENDING) for _ in range(2))
+        db.session.commit()
+        slug, email, a_id, b_id = course.slug, lead.email, a.id, b.id
+    login(client, email)
+    page = client.get(f"/teach/courses/{slug}/enrolments").get_data(as_text=True)
+    action, fields = form(page, f"/enrolments/{a_id}/approve")
+    assert fields["seen"] == "pending" and fields["csrf_token"]
+    assert client.post(action, data=fields).status_code == 302
+    action, fields = form(page, f"/enrolments/{b_id}/reject")
+    fields["reason"] = "Places are for public administrations this year"
+    assert client.post(action, data=fields).status_code == 302
+    # The same, stale page once more: nothing changes, and the staff member is told so.
+    action, fields = form(page, f"/enrolments/{b_id}/reject")
+    fields["reason"] = "Again"
+    again = client.post(action, data=fields)
+    assert again.status_code == 409 and "Nothing was changed" in again.get_data(as_text=True)
+    with app.app_context():
+        assert [db.session.get(Enrolment, i).status for i in (a_id, b_id)] == [S.ACCEPTED, S.REJECTED]
+
+
+def test_attendance_completion_and_cohort_forms(app, client):
+    now = utcnow()
+    with app.app_context():
+        running = CourseFactory(starts_on=now.date() - dt.timedelta(days=1), ends_on=now.date())
+        session = SessionFactory(course=running, starts_at=now - dt.timedelta(minutes=10),
+                                 ends_at=now + dt.timedelta(hours=1))
+        e = EnrolmentFactory(course=running)
+        lead = UserFactory(role=Role.INSTRUCTOR)
+        db.session.add(CourseStaff(course_id=running.id, user_id=lead.id, role=StaffRole.LEAD))
+        rome = Cohort(course=running, name="Rome")
+        db.session.add(rome)
+        db.session.commit()
+        slug, sid, eid, cid, email = running.slug, session.id, e.id, rome.id, lead.email
+    login(client, email)
+    page = client.get(f"/teach/courses/{slug}/sessions/{sid}/attendance").get_data(as_text=True)
+    _action, fields = form(page, "", having="seen-")
+    assert fields[f"seen-{eid}"] == "" and "csrf_token" in fields
+    fields[f"status-{eid}"] = "late"
+    assert client.post(f"/teach/courses/{slug}/sessions/{sid}/attendance", data=fields).status_code == 302
+    page = client.get(f"/teach/courses/{slug}/completion").get_data(as_text=True)
+    _action, fields = form(page, "", having="seen-")
+    fields.update(ids=str(eid), outcome="passed")
+    assert client.post(f"/teach/courses/{slug}/completion", data=fields).status_code == 302
+    page = client.get(f"/teach/courses/{slug}/cohorts").get_data(as_text=True)
+    action, fields = form(page, f"/cohorts/{cid}/rename")
+    fields["name"] = "Roma 罗马"
+    assert client.post(action, data=fields).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(Attendance.status)) is A.LATE
+        assert db.session.get(Enrolment, eid).status is S.COMPLETED
+        assert db.session.get(Cohort, cid).name == "Roma 罗马"
+
+
+def test_verify_by_serial_and_code_works_with_csrf_on(app, client):
+    page = client.get("/verify").get_data(as_text=True)
+    assert not re.search(r'name="csrf_token"', page)  # a public look-up: no token, on purpose
+    response = client.post("/verify", data={"serial": "PONTE-2026-000001", "code": "K1-AAAA-BBBB-CCCC-DDDD"})
+    assert response.status_code == 404 and "No certificate matches" in response.get_data(as_text=True)
