@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.helpers import LOGIN, ROLES, build_world, check_access, login_as
+from tests.helpers import LOGIN, ROLES, check_world_access
 
 MATRIX = [
     ("POST", "/admin/courses/{cid}/certificates/settings", [LOGIN, 404, 404, 404, 404, 400]),
@@ -45,12 +45,7 @@ MATRIX = [
 @pytest.mark.parametrize("role_index,role", list(enumerate(ROLES)))
 @pytest.mark.parametrize("method,template,expected", MATRIX, ids=[f"{m} {t}" for m, t, _ in MATRIX])
 def test_access_matrix(app, role_index, role, method, template, expected):
-    with app.app_context():
-        world = build_world()
-    client = app.test_client()
-    login_as(client, world, role)
-    path = template.format(slug=world.slug, other=world.other_slug, eid=world.enrolment_id, cid=world.course_id)
-    check_access(client, method, path, expected[role_index])
+    check_world_access(app, role, method, template, expected[role_index])
 
 
 MATRIX_MODULES = [
