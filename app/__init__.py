@@ -139,9 +139,9 @@ def register_request_hooks(app: Flask) -> None:
 
     register_write_requests(app)
 
-    from app.core.http import check_page_args
+    from app.core.http import check_query_args
 
-    app.before_request(check_page_args)
+    app.before_request(check_query_args)
 
     @app.after_request
     def security_headers(response):  # noqa: ANN001

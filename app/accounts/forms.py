@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
@@ -9,10 +8,10 @@ from app.accounts.models import OrganisationType
 from app.core.forms import (
     LANGUAGE_CHOICES,
     CountryField,
+    Form,
     TimezoneField,
     country_choices,
     latin_script,
-    no_control_chars,
     strip,
     timezone_choices,
 )
@@ -41,11 +40,11 @@ class _ProfileFields:
     native_name = StringField(
         _l("Name in native script (optional)"),
         filters=[strip],
-        validators=[Optional(), Length(max=120), no_control_chars],
+        validators=[Optional(), Length(max=120)],
         description=_l("For example 王伟."),
     )
     organisation = StringField(
-        _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=200), no_control_chars]
+        _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=200)]
     )
     organisation_type = SelectField(
         _l("Type of organisation"),
@@ -61,7 +60,7 @@ class _ProfileFields:
         self.timezone.choices = timezone_choices()
 
 
-class RegisterForm(_ProfileFields, FlaskForm):
+class RegisterForm(_ProfileFields, Form):
     email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254), Email()])
     password = _password_field(_l("Password (at least 10 characters)"))
     confirm = PasswordField(
@@ -74,18 +73,18 @@ class RegisterForm(_ProfileFields, FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Log in"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254), Email()])
     submit = SubmitField(_l("Send me a reset link"))
 
 
-class ResetForm(FlaskForm):
+class ResetForm(Form):
     password = _password_field(_l("New password (at least 10 characters)"))
     confirm = PasswordField(
         _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]
@@ -93,11 +92,11 @@ class ResetForm(FlaskForm):
     submit = SubmitField(_l("Set new password"))
 
 
-class ProfileForm(_ProfileFields, FlaskForm):
+class ProfileForm(_ProfileFields, Form):
     submit = SubmitField(_l("Save profile"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
     password = _password_field(_l("New password (at least 10 characters)"))
     confirm = PasswordField(
@@ -106,9 +105,9 @@ class PasswordChangeForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class LogoutEverywhereForm(FlaskForm):
+class LogoutEverywhereForm(Form):
     submit = SubmitField(_l("Log out on every other device"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     lang = SelectField(choices=LANGUAGE_CHOICES)

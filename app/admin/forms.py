@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,32 +14,32 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from app.catalogue.models import CourseKind, EnrolmentMode
-from app.core.forms import LANGUAGE_CHOICES, CountryField, TimezoneField, country_choices, no_control_chars, strip, timezone_choices
+from app.core.forms import CountryField, Form, LANGUAGE_CHOICES, TimezoneField, country_choices, strip, timezone_choices
 from app.core.labels import label
 
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and hyphens only."))
 
 
-class ProgrammeForm(FlaskForm):
-    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200), no_control_chars])
+class ProgrammeForm(Form):
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     slug = StringField(_l("Address (slug)"), filters=[strip], validators=[Optional(), Length(max=80), SLUG],
                        description=_l("Left empty, it is made from the title."))
     description = TextAreaField(_l("Description"), filters=[strip], validators=[Optional(), Length(max=20000)])
     submit = SubmitField(_l("Save"))
 
 
-class CourseForm(FlaskForm):
-    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200), no_control_chars])
+class CourseForm(Form):
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     slug = StringField(_l("Address (slug)"), filters=[strip], validators=[Optional(), Length(max=80), SLUG],
                        description=_l("Left empty, it is made from the title."))
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[Optional()])
-    summary = StringField(_l("Summary"), filters=[strip], validators=[Optional(), Length(max=500), no_control_chars])
+    summary = StringField(_l("Summary"), filters=[strip], validators=[Optional(), Length(max=500)])
     description = TextAreaField(_l("Description"), filters=[strip], validators=[Optional(), Length(max=50000)])
     language = SelectField(_l("Language of instruction"), choices=LANGUAGE_CHOICES)
     venue_id = SelectField(_l("Venue"), coerce=int, validators=[Optional()])
     is_online = BooleanField(_l("Online"))
-    city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=100), no_control_chars])
+    city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=100)])
     country = CountryField(_l("Country"), validators=[Optional()])
     timezone = TimezoneField(_l("Time zone of the course"), validators=[DataRequired()])
     starts_on = DateField(_l("First day"), validators=[InputRequired()])
@@ -49,7 +48,7 @@ class CourseForm(FlaskForm):
                             description=_l("Empty means no limit."))
     enrolment_mode = SelectField(_l("Enrolment"))
     application_questions = TextAreaField(
-        _l("Application questions"), filters=[strip], validators=[Optional(), Length(max=4000), no_control_chars],
+        _l("Application questions"), filters=[strip], validators=[Optional(), Length(max=4000)],
         description=_l("For applications reviewed by staff: one question per line."))
     enrolment_opens_at = DateTimeLocalField(_l("Enrolment opens"), validators=[Optional()],
                                             description=_l("In the course's time zone."))
@@ -68,7 +67,7 @@ class CourseForm(FlaskForm):
         self.timezone.choices = timezone_choices()
 
 
-class CancelCourseForm(FlaskForm):
+class CancelCourseForm(Form):
     reason = TextAreaField(_l("Reason (sent to every participant)"), filters=[strip],
-                           validators=[DataRequired(), Length(max=2000), no_control_chars])
+                           validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Cancel this activity"))

@@ -16,6 +16,7 @@ from app.audit.services import record
 from app.catalogue.models import Course, CourseKind, CourseStatus, Programme
 from app.core.cas import compare_and_set
 from app.core.errors import Conflict, DomainError
+from app.core.timeline import CALENDAR_YEARS
 from app.core.timezones import is_valid_zone, local_date, zone
 from app.core.types import utcnow
 from app.extensions import db
@@ -156,6 +157,8 @@ def filtered_courses(f: CourseFilters, now: dt.datetime | None = None) -> sa.Sel
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", f.month):
             raise FilterError(f"month must be YYYY-MM, not {f.month!r}")
         year, month = int(f.month[:4]), int(f.month[5:])
+        if year not in CALENDAR_YEARS:
+            raise FilterError(f"month must be between {CALENDAR_YEARS.start} and {CALENDAR_YEARS.stop - 1}, not {f.month!r}")
         first = dt.date(year, month, 1)
         last = dt.date(year, month, calendar.monthrange(year, month)[1])
         stmt = stmt.where(Course.starts_on <= last, Course.ends_on >= first)

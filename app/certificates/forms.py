@@ -1,25 +1,24 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, FieldList, FormField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import LANGUAGE_CHOICES, no_control_chars, strip
+from app.core.forms import Form, LANGUAGE_CHOICES, strip
 
 
-class SignatoryForm(FlaskForm):
+class SignatoryForm(Form):
     class Meta:
         csrf = False
 
-    name = StringField(_l("Name"), filters=[strip], validators=[Optional(), Length(max=120), no_control_chars])
-    title = StringField(_l("Title"), filters=[strip], validators=[Optional(), Length(max=120), no_control_chars])
+    name = StringField(_l("Name"), filters=[strip], validators=[Optional(), Length(max=120)])
+    title = StringField(_l("Title"), filters=[strip], validators=[Optional(), Length(max=120)])
     image = FileField(_l("Signature image (PNG or JPEG, up to 512 KB)"))
     remove_image = BooleanField(_l("Remove the image"))
 
 
-class CertificateSettingsForm(FlaskForm):
+class CertificateSettingsForm(Form):
     offers_attendance_certificate = BooleanField(_l("Offer a certificate of attendance"))
     offers_completion_certificate = BooleanField(_l("Offer a certificate of completion"))
     min_attendance_rate = IntegerField(_l("Minimum attendance for completion (%)"),
@@ -31,7 +30,7 @@ class CertificateSettingsForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class IssueForm(FlaskForm):
+class IssueForm(Form):
     enrolment_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
     kind = SelectField(choices=[("attendance", ""), ("completion", "")], validators=[DataRequired()])
     language = SelectField(_l("Language"), choices=[("", _l("The holder's language"))] + LANGUAGE_CHOICES,
@@ -39,13 +38,13 @@ class IssueForm(FlaskForm):
     submit = SubmitField(_l("Issue"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = TextAreaField(_l("Reason (shown on the verification page)"), filters=[strip],
-                           validators=[DataRequired(), Length(max=2000), no_control_chars])
+                           validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Revoke"))
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     class Meta:
         csrf = False  # a public lookup that changes nothing
 

@@ -35,9 +35,24 @@ class DatabaseIdConverter(IntegerConverter):
 MAX_PAGE = 100_000
 
 
-def check_page_args() -> None:
-    """Before every request: `page` and `per_page` in a query are small positive
-    integers, else 400 (a huge page would reach the database as an overflowing OFFSET)."""
+def has_control_chars(text: str) -> bool:
+    """NUL and the other C0/C1 control characters, bar tab and newlines: nobody types
+    them, PostgreSQL refuses NUL in text, and they would break CSV exports and PDFs."""
+    return any((ord(c) < 32 and c not in "\t\n\r") or 127 <= ord(c) < 160 for c in text)
+
+
+def posted_control_chars() -> bool:
+    """Whether any value of the posted form carries control characters (for the few
+    sheets that read `request.form` directly instead of through a `Form`)."""
+    return any(has_control_chars(value) for value in request.form.values())
+
+
+def check_query_args() -> None:
+    """Before every request: no control characters in the query string (400), and
+    `page` and `per_page` are small positive integers, else 400 (a huge page would reach
+    the database as an overflowing OFFSET)."""
+    if any(has_control_chars(key) or has_control_chars(value) for key, value in request.args.items(multi=True)):
+        abort(400)
     for name in ("page", "per_page"):
         value = request.args.get(name)
         if value is None:

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from app.core.timezones import zone
 from app.core.types import utcnow
 
+#: The years a calendar parameter (?week=, ?month=) may name. Outside them a request is
+#: malformed (400): the neighbours of year 1 or 9999 do not exist in `datetime`.
+CALENDAR_YEARS = range(1900, 3000)
+
 
 @dataclass(frozen=True)
 class Week:
@@ -47,7 +51,7 @@ def week_of(key: str | None, tz_name: str) -> Week | None:
         today = utcnow().astimezone(zone(tz_name)).date()
         return Week(today - dt.timedelta(days=today.weekday()), tz_name)
     match = re.fullmatch(r"(\d{4})-W(\d{2})", key)
-    if not match:
+    if not match or int(match.group(1)) not in CALENDAR_YEARS:
         return None
     try:
         monday = dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.core.forms import CountryField, TimezoneField, country_choices, no_control_chars, strip, timezone_choices
+from app.core.forms import CountryField, Form, TimezoneField, country_choices, strip, timezone_choices
 from app.core.labels import label
 from app.schedule.models import SessionKind
 
@@ -31,8 +30,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class SessionForm(FlaskForm):
-    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200), no_control_chars])
+class SessionForm(Form):
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     day = DateField(_l("Day"), validators=[InputRequired()])
     start = TimeField(_l("Starts"), validators=[InputRequired()], description=_l("In the course's time zone."))
@@ -53,7 +52,7 @@ class SessionForm(FlaskForm):
     until = DateField(_l("Until"), validators=[Optional()])
     scope = RadioField(_l("Apply to"), choices=[("this", _l("This session only")), ("following", _l("This and the following sessions of the series"))],
                        default="this")
-    override_reason = StringField(_l("Book anyway, because…"), filters=[strip], validators=[Optional(), Length(max=500), no_control_chars],
+    override_reason = StringField(_l("Book anyway, because…"), filters=[strip], validators=[Optional(), Length(max=500)],
                                   description=_l("Only when the room or an instructor is already booked."))
     submit = SubmitField(_l("Save"))
 
@@ -64,17 +63,17 @@ class SessionForm(FlaskForm):
         self.cohort_id.choices = [(0, _l("The whole course"))] + [(c.id, c.name) for c in cohorts]
 
 
-class CancelSessionForm(FlaskForm):
+class CancelSessionForm(Form):
     reason = StringField(_l("Reason (sent to participants)"), filters=[strip], validators=[Optional(), Length(max=500)])
     scope = RadioField(choices=[("this", _l("This session only")), ("following", _l("This and the following sessions of the series"))],
                        default="this")
     submit = SubmitField(_l("Cancel session"))
 
 
-class VenueForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=200), no_control_chars])
-    address = StringField(_l("Address"), filters=[strip], validators=[Optional(), Length(max=300), no_control_chars])
-    city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=100), no_control_chars])
+class VenueForm(Form):
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    address = StringField(_l("Address"), filters=[strip], validators=[Optional(), Length(max=300)])
+    city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=100)])
     country = CountryField(_l("Country"), validators=[Optional()])
     timezone = TimezoneField(_l("Time zone"), validators=[DataRequired()])
     capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1, max=100000)])

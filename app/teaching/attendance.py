@@ -27,7 +27,7 @@ from app.teaching import services
 from app.teaching.access import MANAGERS, course_for_staff, in_scope, staff_cohort, staff_role
 from app.teaching.forms import BalanceForm, CohortForm, EmailCohortForm
 from app.teaching.models import Attendance, AttendanceStatus, Cohort
-from app.core.http import csv_response, db_id, external_url, flash_form_errors
+from app.core.http import csv_response, db_id, external_url, flash_form_errors, posted_control_chars
 from app.teaching.views import bp, person_cells, person_header, seen_status
 
 
@@ -234,6 +234,24 @@ def _session_for_staff(course: Course, session_id: int) -> CourseSession:
     return session
 
 
+def _save_sheet(course: Course, session_id: int, entries: dict, seen: dict) -> int:
+    """Save the posted sheet in one write; the status to answer (200 when saved)."""
+    begin_write()
+    session = db.session.get(CourseSession, session_id)
+    try:
+        if request.form.get("all_present"):
+            n = services.mark_all_present(session, current_user, cohort_id=_scope(course))
+        else:
+            n = services.save_sheet(session, entries, current_user, cohort_id=_scope(course), seen=seen)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return error.status_code
+    db.session.commit()
+    flash(ngettext("%(num)d change saved.", "%(num)d changes saved.", n), "success")
+    return 200
+
+
 @bp.route("/courses/<slug>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 @staff_required
 def attendance_sheet(slug: str, session_id: int):
@@ -253,21 +271,14 @@ def attendance_sheet(slug: str, session_id: int):
                         seen[db_id(key[7:])] = AttendanceStatus(shown) if shown else None
                 except ValueError:
                     abort(400)
-        begin_write()
-        session = db.session.get(CourseSession, session_id)
-        try:
-            if request.form.get("all_present"):
-                n = services.mark_all_present(session, current_user, cohort_id=_scope(course))
-            else:
-                n = services.save_sheet(session, entries, current_user, cohort_id=_scope(course), seen=seen)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-            status = error.status_code
+        if posted_control_chars():
+            flash(_("A note contains characters that are not allowed; nothing was saved."), "danger")
+            status = 400
         else:
-            db.session.commit()
-            flash(ngettext("%(num)d change saved.", "%(num)d changes saved.", n), "success")
-            return redirect(url_for("teaching.attendance_sheet", slug=slug, session_id=session_id))
+            status = _save_sheet(course, session_id, entries, seen)
+            if status == 200:
+                return redirect(url_for("teaching.attendance_sheet", slug=slug, session_id=session_id))
+        session = db.session.get(CourseSession, session_id)
     expected = services.expected_enrolments(session, cohort_id=_scope(course))
     rows = {a.enrolment_id: a for a in db.session.scalars(
         sa.select(Attendance).where(Attendance.session_id == session.id).options(so.joinedload(Attendance.recorded_by)))}
@@ -334,6 +345,9 @@ def completion(slug: str):
         outcome = request.form.get("outcome")
         if outcome not in ("passed", "not_passed") or not ids:
             flash(_("Choose at least one participant and an outcome."), "danger")
+            status = 400
+        elif posted_control_chars():
+            flash(_("A note contains characters that are not allowed; nothing was saved."), "danger")
             status = 400
         else:
             begin_write()

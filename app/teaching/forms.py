@@ -1,39 +1,38 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.core.forms import no_control_chars, strip
+from app.core.forms import Form, strip
 from app.core.labels import label
 from app.teaching.models import StaffRole
 
 
-class CohortForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=100), no_control_chars])
+class CohortForm(Form):
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=100)])
     submit = SubmitField(_l("Save"))
 
 
-class BalanceForm(FlaskForm):
+class BalanceForm(Form):
     by_country = BooleanField(_l("Keep people of one country together"))
     submit = SubmitField(_l("Balance automatically"))
 
 
-class EmailCohortForm(FlaskForm):
+class EmailCohortForm(Form):
     cohort_id = SelectField(_l("To"), coerce=int, validators=[Optional()])
-    subject = StringField(_l("Subject"), filters=[strip], validators=[DataRequired(), Length(max=150), no_control_chars])
+    subject = StringField(_l("Subject"), filters=[strip], validators=[DataRequired(), Length(max=150)])
     body = TextAreaField(_l("Message"), filters=[strip], validators=[DataRequired(), Length(max=10000)])
     submit = SubmitField(_l("Send"))
 
 
-class CheckinForm(FlaskForm):
+class CheckinForm(Form):
     code = StringField(_l("Check-in code"), filters=[strip], validators=[DataRequired(), Length(max=20)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
     submit = SubmitField(_l("Check in"))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     email = EmailField(_l("Email of the person's account"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     cohort_id = SelectField(_l("For"), coerce=int, validators=[Optional()])

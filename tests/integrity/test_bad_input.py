@@ -1,0 +1,139 @@
+"""Bad input answers 4xx, never 500, and saves nothing: calendar parameters at the edges
+of `datetime`, control characters (NUL above all: PostgreSQL refuses it in text) in any
+query or form, and generated values thrown at every parameter of the lists."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from app.accounts.models import User
+from app.catalogue.models import Course
+from app.enrolment.models import Enrolment
+from app.extensions import db
+from app.schedule.models import CourseSession
+from app.teaching.models import Attendance
+from tests.factories import SessionFactory
+from tests.helpers import build_world, login_as
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        w = build_world()
+        session = SessionFactory(course=db.session.get_one(Course, w.course_id))
+        db.session.commit()
+        return w, session.id
+
+
+@pytest.mark.parametrize("path", [
+    "/courses?month=0000-01", "/courses?month=9999-12", "/courses?month=1899-12", "/courses?month=2026-13",
+    "/api/v1/courses?month=0001-01", "/courses?q=a%00b", "/api/v1/courses?q=%00", "/courses?place=%1b",
+    "/courses?%00=1",
+])
+def test_malformed_catalogue_queries_are_bad_requests(client, path):
+    assert client.get(path).status_code == 400
+
+
+@pytest.mark.parametrize("week", ["0001-W01", "9999-W52", "1899-W52", "3000-W01", "2026-W54", "2026-W00", "x"])
+def test_weeks_outside_the_calendar_are_bad_requests(app, client, world, week):
+    w, _session_id = world
+    login_as(client, w, "participant")
+    assert client.get(f"/me/timetable?week={week}").status_code == 400
+    staff = app.test_client()
+    login_as(staff, w, "instructor")
+    assert staff.get(f"/teach/timetable?week={week}").status_code == 400
+
+
+def test_edge_weeks_that_exist_still_show(app, client, world):
+    w, _session_id = world
+    login_as(client, w, "participant")
+    assert client.get("/me/timetable?week=1900-W01").status_code == 200
+    assert client.get("/me/timetable?week=2999-W52").status_code == 200
+    assert client.get("/courses?month=2999-12").status_code == 200
+
+
+def test_a_nul_byte_in_a_registration_is_a_form_error_and_creates_nobody(app, client):
+    response = client.post("/auth/register", data={
+        "email": "nul@example.org", "full_name": "Ada Lovelace", "organisation": "Ponte\x00 S.r.l.",
+        "password": "a long passphrase 42", "confirm": "a long passphrase 42", "timezone": "Europe/Rome",
+        "locale": "en", "country": "IT", "privacy_consent": "y",
+    })
+    assert response.status_code == 400
+    assert "characters that are not allowed" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == "nul@example.org")) == 0
+
+
+def test_a_nul_byte_in_a_login_email_is_refused_without_a_500(client):
+    response = client.post("/auth/login", data={"email": "a\x00@example.org", "password": "x"})
+    assert response.status_code in (400, 401, 422)
+
+
+def test_a_control_character_in_an_attendance_note_saves_nothing(app, client, world):
+    w, session_id = world
+    login_as(client, w, "instructor")
+    response = client.post(f"/teach/courses/{w.slug}/sessions/{session_id}/attendance", data={
+        f"status-{w.enrolment_id}": "present", f"note-{w.enrolment_id}": "late\x00",
+    })
+    assert response.status_code == 400
+    assert "not allowed" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
+        assert db.session.get(CourseSession, session_id) is not None
+
+
+def test_a_control_character_in_a_completion_note_saves_nothing(app, client, world):
+    w, _session_id = world
+    login_as(client, w, "instructor")
+    response = client.post(f"/teach/courses/{w.slug}/completion", data={
+        "ids": str(w.enrolment_id), "outcome": "passed", f"note-{w.enrolment_id}": "ok\x07",
+    })
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(Enrolment, w.enrolment_id).completion_recorded_at is None
+
+
+# -- generated values at every parameter --------------------------------------------------
+
+_NASTY = st.sampled_from([
+    "", "0", "-1", "1e9", "99999999999999999999", "922337203685477580", "0000-01", "9999-12", "0001-W01",
+    "9999-W52", "2026-W53", "2026-02-30", "\x00", "a\x00b", "\u202e", "<script>", "' OR 1=1 --", "上海", "🎓",
+    "NaN", "true", "online", "summer_school", " ", "%", "_", "\\", "x" * 5000,
+])
+_VALUE = st.one_of(_NASTY, st.text(max_size=40), st.integers(min_value=-10**20, max_value=10**20).map(str))
+
+_LISTS = {
+    "anonymous": [
+        ("/courses", ("q", "kind", "programme", "place", "language", "month", "open", "past", "page", "per_page")),
+        ("/api/v1/courses", ("q", "kind", "programme", "place", "language", "month", "open", "past", "page", "per_page")),
+    ],
+    "participant": [("/me/timetable", ("week",)), ("/me", ("page",))],
+    "instructor": [
+        ("/teach/timetable", ("week",)),
+        ("/teach/courses/{slug}/enrolments", ("status", "q", "page")),
+        ("/teach/courses/{slug}/roster", ("cohort", "page")),
+        ("/teach/courses/{slug}/sessions", ("week", "page")),
+    ],
+    "admin": [("/admin/courses", ("status", "page", "q")), ("/admin/jobs", ("job", "page")), ("/admin/", ("page",))],
+}
+
+
+@pytest.mark.parametrize("role", list(_LISTS))
+def test_generated_values_at_every_list_parameter_never_answer_5xx(app, world, role):
+    w, _session_id = world
+    client = app.test_client()
+    login_as(client, w, role)
+
+    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def check(data):
+        for template, names in _LISTS[role]:
+            chosen = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True))
+            query = {name: data.draw(_VALUE) for name in chosen}
+            path = template.format(slug=w.slug)
+            response = client.get(path, query_string=query)
+            assert response.status_code < 500, (path, query, response.status_code)
+            assert response.status_code in (200, 302, 400, 404), (path, query, response.status_code)
+
+    check()
