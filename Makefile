@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask
 PORT   ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test setup translations extract-messages bench clean
+.PHONY: run test setup system-packages translations extract-messages bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,17 @@ run: setup
 	$(FLASK) scheduler run & SCHED=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
 
-test: setup
+# Debian packages (chromium, fonts, poppler, redis, npm): installed when root, else the line to run.
+system-packages:
+	@.ci/system-packages
+
+# axe-core for the accessibility tests, from the npm registry, pinned by the lock file.
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: system-packages setup $(AXE)
 	$(BIN)/python -m pytest tests -p no:cacheprovider --cov=app --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # For translators: refresh the .pot and merge it into it/ and zh/.

@@ -22,7 +22,6 @@ from app import create_app  # noqa: E402
 from app.extensions import db, limiter  # noqa: E402
 from config import TestingConfig, _database_url  # noqa: E402
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def database_url() -> str:

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import logging
 import os
+import unicodedata
 from functools import lru_cache
 
 import segno
@@ -33,6 +34,7 @@ INK = HexColor("#1f2a2e")
 GREY = HexColor("#5f6b6d")
 DEFAULT_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 FALLBACK_FONT = "STSong-Light"
+_NO_CID_GLYPH = {"So", "Sk", "Cs", "Co", "Cn", "Cc", "Cf"}
 
 TEXTS = {
     "en": {
@@ -96,9 +98,11 @@ def _coverage(font: str) -> frozenset[int] | None:
 def printable(text: str, font: str) -> str:
     """Drop characters the font has no glyph for (an emoji, say), rather than print a box."""
     covered = _coverage(font)
-    if covered is None:
-        return text
-    return " ".join("".join(ch for ch in text if ord(ch) in covered or ch == " ").split())
+    if covered is None:  # the built-in CID font: Adobe-GB1 has no emoji, symbols or astral planes
+        keep = (ch for ch in text if ord(ch) <= 0xFFFF and unicodedata.category(ch) not in _NO_CID_GLYPH)
+    else:
+        keep = (ch for ch in text if ord(ch) in covered or ch == " ")
+    return " ".join("".join(keep).split())
 
 
 def _fit(text: str, font: str, size: float, max_width: float, min_size: float = 9) -> float:
