@@ -151,6 +151,7 @@ class Config:
 
     PONTE_BASE_URL = os.environ.get("PONTE_BASE_URL", "http://127.0.0.1:5000")
     PONTE_ORGANISATION = os.environ.get("PONTE_ORGANISATION", "Ponte Foundation for Italy–China Sustainability")
+    PONTE_PRIVACY_CONTACT = os.environ.get("PONTE_PRIVACY_CONTACT", "privacy@ponte.example.org")  # named on /privacy
     PONTE_START_SCHEDULER = False  # only `flask scheduler run` starts one
     PONTE_PAGE_CACHE_SECONDS = float(os.environ.get("PONTE_PAGE_CACHE_SECONDS", "5"))
     PONTE_CERT_FONT = os.environ.get("PONTE_CERT_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")

@@ -25,6 +25,14 @@ class AccountError(DomainError):
     pass
 
 
+class AccountExists(AccountError):
+    """Registration with an email that already has an account: the page offers to log
+    in or to reset the password instead."""
+
+    def __init__(self) -> None:
+        super().__init__(_("An account with this email already exists. Log in or reset your password."), field="email")
+
+
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
@@ -57,7 +65,7 @@ def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: U
     if data.locale not in current_app.config["LANGUAGES"]:
         raise AccountError(_("Unknown language."), field="locale")
     if find_user_by_email(email) is not None:
-        raise AccountError(_("An account with this email already exists. Log in or reset your password."), field="email")
+        raise AccountExists()
     user = User(
         email=email,
         password_hash=hash_password(data.password),
@@ -76,9 +84,7 @@ def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: U
         with db.session.begin_nested():
             db.session.flush()
     except sa.exc.IntegrityError:
-        raise AccountError(
-            _("An account with this email already exists. Log in or reset your password."), field="email"
-        ) from None
+        raise AccountExists() from None
     record("user.registered", user, actor=actor or user, role=role.value)
     return user
 

@@ -15,7 +15,7 @@ from app.accounts.forms import (
     ResetForm,
     ResetRequestForm,
 )
-from app.accounts.models import OrganisationType, User
+from app.accounts.models import OrganisationType, Role, User
 from app.accounts.sessions import end_other_sessions, end_session, start_session
 from app.core.db import begin_write, deferred_reads
 from app.core.http import domain_error_to_form, safe_next
@@ -44,6 +44,7 @@ def register():
         return redirect(url_for("participant.dashboard"))
     form = RegisterForm()
     form.fill_choices()
+    account_exists = False
     if request.method == "GET":
         form.locale.data = session.get("lang") or request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
         form.timezone.data = "Europe/Rome"
@@ -66,13 +67,19 @@ def register():
         except services.AccountError as error:
             db.session.rollback()
             domain_error_to_form(error, form)
+            account_exists = isinstance(error, services.AccountExists)
         else:
             start_session(user)
             db.session.commit()
             flash(_("Welcome to Ponte, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(url_for("participant.dashboard"))
     status = 400 if request.method == "POST" else 200
-    return render_template("accounts/register.html", form=form), status
+    return render_template("accounts/register.html", form=form, account_exists=account_exists), status
+
+
+def _home_of(user: User) -> str:
+    """Where a login lands without a `next`: each role's own start page."""
+    return url_for({Role.ADMIN: "admin.dashboard", Role.INSTRUCTOR: "teaching.home"}.get(user.role, "participant.dashboard"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -80,7 +87,7 @@ def register():
 @limiter.limit("30 per minute", methods=["POST"], deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(url_for("participant.dashboard")))
+        return redirect(safe_next(_home_of(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
         with deferred_reads():
@@ -94,7 +101,7 @@ def login():
             start_session(user)
             db.session.commit()
             flash(_("You are logged in."), "success")
-            return redirect(safe_next(url_for("participant.dashboard")))
+            return redirect(safe_next(_home_of(user)))
         db.session.rollback()
         form.password.errors = [_("Email or password is not correct.")]
     status = 400 if request.method == "POST" else 200

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from app.core import timezones
 from app.core.http import external_url
@@ -17,6 +19,14 @@ def viewer_zone() -> str | None:
     if current_user and current_user.is_authenticated:
         return current_user.timezone
     return None
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as HTML paragraphs: a blank line (however the browser ended its lines,
+    and with spaces on it) starts a paragraph, a single line break stays one. Escaped."""
+    blocks = re.split(r"\n[ \t]*\n\s*", (text or "").replace("\r\n", "\n").replace("\r", "\n").strip())
+    return Markup("").join(Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in block.split("\n")))
+                           for block in blocks if block.strip())
 
 
 def register(app: Flask) -> None:
@@ -55,6 +65,8 @@ def register(app: Flask) -> None:
     @app.template_filter("isodate")
     def isodate(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
+
+    app.add_template_filter(paragraphs, "paragraphs")
 
     @app.template_filter("label")
     def label_filter(value) -> str:  # noqa: ANN001

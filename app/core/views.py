@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, render_template
 
 from app.extensions import db, limiter
 
@@ -17,3 +17,8 @@ def healthz():
         db.session.rollback()
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("core/privacy.html", privacy_contact=current_app.config["PONTE_PRIVACY_CONTACT"])

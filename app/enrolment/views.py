@@ -117,11 +117,18 @@ def apply(slug: str):
     return render_template("enrolment/apply.html", course=course, form=form, window=window, existing=existing), status
 
 
-@bp.route("/courses/<slug>/withdraw", methods=["POST"])
+@bp.route("/courses/<slug>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(slug: str):
+    """GET asks "Withdraw from this course?" and says what it means; POST withdraws."""
     course = _public_course_or_404(slug)
     form = ConfirmForm()
+    if request.method == "GET":
+        enrolment = services.get_enrolment(course.id, current_user.id)
+        if enrolment is None:
+            abort(404)
+        return render_template("enrolment/withdraw.html", course=course, enrolment=enrolment, form=form,
+                               can_withdraw=services.can_withdraw(enrolment))
     if not form.validate_on_submit():
         abort(400)
     begin_write()

@@ -51,7 +51,7 @@ def dashboard():
         progress=teaching.progress_for(None, placed), certificates=certificates,
         eligibility=certificate_services.eligibility(None, [e for e in placed if e.course.ends_on <= utcnow().date()]),
         course_of={e.id: e.course for e in enrolments},
-        can_withdraw={e.id: enrolment_services.can_withdraw(e) for e in enrolments}, confirm_form=ConfirmForm(),
+        can_withdraw={e.id: enrolment_services.can_withdraw(e) for e in enrolments},
     )
 
 

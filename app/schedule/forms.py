@@ -56,10 +56,11 @@ class SessionForm(Form):
                                   description=_l("Only when the room or an instructor is already booked."))
     submit = SubmitField(_l("Save"))
 
-    def fill_choices(self, venues, staff, cohorts) -> None:  # noqa: ANN001
+    def fill_choices(self, venues, instructors, cohorts) -> None:  # noqa: ANN001
         self.kind.choices = [(k.value, label(k)) for k in SessionKind]
         self.venue_id.choices = [(0, _l("— none —"))] + [(v.id, f"{v.name}" + (f" ({v.city})" if v.city else "")) for v in venues]
-        self.instructor_ids.choices = [(u.id, u.display_name) for u in staff]
+        self.instructor_ids.choices = [(u.id, u.display_name if on_staff else _l("%(name)s (joins the staff)", name=u.display_name))
+                                       for u, on_staff in instructors]
         self.cohort_id.choices = [(0, _l("The whole course"))] + [(c.id, c.name) for c in cohorts]
 
 

@@ -62,6 +62,42 @@ def add_staff(course: Course, email: str, role: StaffRole, cohort_id: int | None
     return staff
 
 
+def instructor_choices(course: Course, actor: User) -> list[tuple[User, bool]]:
+    """Whom a session form offers, as (person, already on the staff): the course staff,
+    and for an admin every instructor too (choosing one adds them to the staff)."""
+    staff = [s.user for s in db.session.scalars(
+        sa.select(CourseStaff).where(CourseStaff.course_id == course.id).order_by(CourseStaff.role, CourseStaff.id)
+        .options(so.joinedload(CourseStaff.user)))]
+    offered = [(user, True) for user in staff]
+    if actor.is_admin:
+        known = {user.id for user in staff}
+        offered += [(user, False) for user in db.session.scalars(
+            sa.select(User).where(User.role == Role.INSTRUCTOR, User.is_active_account.is_(True)).order_by(User.full_name))
+            if user.id not in known]
+    return offered
+
+
+def join_staff_to_teach(course: Course, user_ids: list[int], actor: User) -> None:
+    """Instructors chosen for a session who are not on the course staff join it as
+    instructors. Only an admin may choose them; anyone else's choice is unknown (404)."""
+    on_staff = set(db.session.scalars(sa.select(CourseStaff.user_id).where(CourseStaff.course_id == course.id)))
+    missing = sorted(set(user_ids) - on_staff)
+    if not missing:
+        return
+    if not actor.is_admin:
+        raise NotFound(_("Unknown instructor."))
+    users = db.session.scalars(sa.select(User).where(User.id.in_(missing), User.role == Role.INSTRUCTOR)).all()
+    if len(users) != len(missing):
+        raise NotFound(_("Unknown instructor."))
+    for user in users:
+        try:
+            with db.session.begin_nested():  # another admin may add them at the same moment
+                db.session.add(CourseStaff(course_id=course.id, user_id=user.id, role=StaffRole.INSTRUCTOR))
+        except sa.exc.IntegrityError:
+            continue
+        record("course_staff.added", course, actor=actor, user=user.id, role=StaffRole.INSTRUCTOR.value, cohort=None)
+
+
 def remove_staff(staff: CourseStaff, actor: User) -> None:
     record("course_staff.removed", staff.course, actor=actor, user=staff.user_id, role=staff.role.value)
     db.session.delete(staff)

@@ -19,8 +19,9 @@ from app.notifications.services import deliver_after_commit
 from app.schedule import services as schedule
 from app.schedule.forms import CancelSessionForm, SessionForm
 from app.schedule.models import CourseSession, SessionKind, Venue
+from app.teaching import services as teaching
 from app.teaching.access import MANAGERS, course_for_staff, in_scope, staff_cohort, staff_role
-from app.teaching.models import Cohort, CourseStaff
+from app.teaching.models import Cohort
 from app.teaching.views import bp
 
 
@@ -36,12 +37,9 @@ def _session_or_404(course: Course, session_id: int) -> CourseSession:
 
 def _form(course: Course, session: CourseSession | None = None) -> SessionForm:
     form = SessionForm()
-    staff = db.session.scalars(
-        sa.select(CourseStaff).where(CourseStaff.course_id == course.id).order_by(CourseStaff.role, CourseStaff.id)
-    ).all()
     form.fill_choices(
         db.session.scalars(sa.select(Venue).order_by(Venue.name)),
-        [s.user for s in staff],
+        teaching.instructor_choices(course, current_user),
         [c for c in db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name))
          if in_scope(c.id, staff_cohort(course.id, current_user))],
     )
@@ -96,6 +94,7 @@ def new_session(slug: str):
     if form.validate_on_submit():
         begin_write()
         try:
+            teaching.join_staff_to_teach(course, form.instructor_ids.data or [], current_user)
             created = schedule.create_sessions(
                 db.session.get(Course, course.id), _data(form, staff_cohort(course.id, current_user)), current_user, repeat=form.repeat.data,
                 weekdays=form.weekdays.data or [], until=form.until.data, override_reason=form.override_reason.data)
@@ -127,6 +126,7 @@ def edit_session(slug: str, session_id: int):
         begin_write()
         session = db.session.get(CourseSession, session_id)
         try:
+            teaching.join_staff_to_teach(course, form.instructor_ids.data or [], current_user)
             schedule.update_sessions(session, _data(form, staff_cohort(course.id, current_user)), current_user, scope=form.scope.data,
                                      override_reason=form.override_reason.data)
         except DomainError as error:

@@ -1,6 +1,7 @@
+import pytest
 import sqlalchemy as sa
 
-from app.accounts.models import LoginSession
+from app.accounts.models import LoginSession, Role
 from app.extensions import db
 from tests.factories import UserFactory
 
@@ -12,6 +13,15 @@ def test_login_and_logout(client, auth, app_ctx):
     assert client.get("/me").status_code == 200
     assert auth.logout().status_code == 302
     assert client.get("/me").status_code == 302
+
+
+@pytest.mark.parametrize(("role", "home"), [(Role.PARTICIPANT, "/me"), (Role.INSTRUCTOR, "/teach/"),
+                                           (Role.ADMIN, "/admin/")])
+def test_each_role_lands_on_its_own_start_page(client, auth, app_ctx, role, home):
+    UserFactory(email="someone@example.org", role=role)
+    assert auth.login("someone@example.org").headers["Location"] == home
+    assert client.get("/auth/login").headers["Location"] == home  # already logged in
+    assert client.get(home).status_code == 200
 
 
 def test_email_is_case_insensitive(client, auth, app_ctx):

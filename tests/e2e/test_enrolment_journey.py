@@ -48,7 +48,9 @@ def test_find_enrol_waitlist_withdraw_and_promotion(browser, live_server, tmp_pa
     # Giulia withdraws from /me; Wang is promoted and told by email.
     giulia.goto("/me")
     assert giulia.locator("table").get_by_text("Accepted").is_visible()
-    giulia.get_by_role("button", name="Withdraw").click()
+    giulia.get_by_role("link", name="Withdraw from this course").click()
+    assert giulia.get_by_role("heading", name="Withdraw from Winter School on Low-Carbon Cities?").is_visible()
+    giulia.get_by_role("button", name="Withdraw from this course").click()
     assert giulia.get_by_text("You have withdrawn from Winter School on Low-Carbon Cities").is_visible()
     wang.goto("/me")
     assert wang.locator("table").get_by_text("已录取").is_visible()

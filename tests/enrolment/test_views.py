@@ -35,6 +35,30 @@ def test_enrol_then_see_it_on_me_then_withdraw(client, auth, mail):
     assert "Withdrawn" in client.get("/me").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("locale", "label"), [("en", "Withdraw from this course"), ("it", "Ritirati dal corso"),
+                                               ("zh", "退出课程")])
+def test_withdrawing_asks_first_and_says_what_it_means(client, auth, locale, label):
+    course = CourseFactory(title="Green Finance", capacity=3)
+    user = UserFactory(email="p@example.org", locale=locale)
+    enrolment = EnrolmentFactory(course=course, user=user)
+    db.session.commit()
+    auth.login("p@example.org")
+    assert label in client.get("/me").get_data(as_text=True)
+    page = client.get(f"/courses/{course.slug}/withdraw")
+    assert page.status_code == 200
+    assert label in page.get_data(as_text=True)
+    assert _status(enrolment.id) is S.ACCEPTED  # asking changes nothing
+
+
+def test_the_withdraw_question_is_only_for_the_enrolled(client, auth):
+    course = CourseFactory(capacity=3)
+    UserFactory(email="p@example.org")
+    db.session.commit()
+    assert client.get(f"/courses/{course.slug}/withdraw").status_code == 302  # log in first
+    auth.login("p@example.org")
+    assert client.get(f"/courses/{course.slug}/withdraw").status_code == 404
+
+
 def test_full_course_puts_you_on_the_waiting_list_with_position(client, auth):
     course = CourseFactory(capacity=0)
     UserFactory(email="p@example.org")

@@ -128,7 +128,7 @@ def test_after_logging_in_from_a_button_one_lands_on_its_page(app):
         db.session.commit()
         slug = course.slug
     client = app.test_client()
-    response = client.post(f"/auth/login?next=/courses/{slug}/withdraw", data={"email": "p@example.org",
+    response = client.post(f"/auth/login?next=/courses/{slug}/enrol", data={"email": "p@example.org",
                                                                               "password": PASSWORD})
     assert response.headers["Location"].endswith(f"/courses/{slug}")
     bad = app.test_client().post("/auth/login?next=/%0D//evil.example", data={"email": "p@example.org",

@@ -197,6 +197,37 @@ def test_instructor_adds_a_weekly_series_then_edits_and_cancels(client, auth, ma
     assert again.status_code == 409  # cancelled already: the outcome as it stands
 
 
+def test_an_admin_schedules_a_new_course_with_an_instructor_who_joins_its_staff(client, auth):
+    course = CourseFactory(starts_on=dt.date(2027, 1, 18), ends_on=dt.date(2027, 1, 22))
+    UserFactory(email="admin@example.org", role=Role.ADMIN)
+    teacher = UserFactory(full_name="Li Na", role=Role.INSTRUCTOR)
+    UserFactory(full_name="Pia Participant")
+    db.session.commit()
+    auth.login("admin@example.org")
+    page = client.get(f"/teach/courses/{course.slug}/sessions/new").get_data(as_text=True)
+    assert "Li Na (joins the staff)" in page and "Pia Participant" not in page
+    response = client.post(f"/teach/courses/{course.slug}/sessions/new", data=dict(GOOD, instructor_ids=[str(teacher.id)]))
+    assert response.status_code == 302
+    db.session.rollback()
+    staff = db.session.scalars(sa.select(CourseStaff).where(CourseStaff.course_id == course.id)).all()
+    assert [(s.user_id, s.role) for s in staff] == [(teacher.id, StaffRole.INSTRUCTOR)]
+    assert [i.id for i in db.session.scalars(sa.select(CourseSession)).one().instructors] == [teacher.id]
+    assert "Li Na (joins the staff)" not in client.get(f"/teach/courses/{course.slug}/sessions/new").get_data(as_text=True)
+
+
+def test_a_lead_instructor_cannot_put_an_outsider_on_a_session(client, auth):
+    course = CourseFactory(starts_on=dt.date(2027, 1, 18), ends_on=dt.date(2027, 1, 22))
+    _lead(course)
+    outsider = UserFactory(role=Role.INSTRUCTOR)
+    db.session.commit()
+    auth.login("lead@example.org")
+    response = client.post(f"/teach/courses/{course.slug}/sessions/new", data=dict(GOOD, instructor_ids=[str(outsider.id)]))
+    assert response.status_code == 400
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(CourseSession.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(CourseStaff.id)).where(CourseStaff.user_id == outsider.id)) == 0
+
+
 def test_clash_in_the_form_names_the_session_and_override_works(client, auth):
     course = CourseFactory(title="Green Finance", starts_on=dt.date(2027, 1, 18), ends_on=dt.date(2027, 1, 22))
     room = VenueFactory(name="Aula Magna")
