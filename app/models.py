@@ -6,5 +6,5 @@ from app.certificates.models import Certificate, CertificateBatch, SerialCounter
 from app.enrolment.models import Enrolment  # noqa: F401
 from app.jobs.models import JobRequest, JobRun  # noqa: F401
 from app.notifications.models import OutboxMessage  # noqa: F401
-from app.schedule.models import CourseSession, SessionSignup, Venue, session_instructor  # noqa: F401
+from app.schedule.models import CourseSession, SessionDecline, SessionSignup, Venue, session_instructor  # noqa: F401
 from app.teaching.models import Attendance, Cohort, CourseStaff  # noqa: F401

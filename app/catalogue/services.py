@@ -72,23 +72,26 @@ def open_now_clause(now: dt.datetime) -> sa.ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class Window:
+    """Whether people may enrol now; if not, why (a sentence) and a short badge. Cards,
+    course pages, the enrolment panel and the API all read this one rule."""
     open: bool
     reason: str | None = None
+    badge: str | None = None
 
 
 def enrolment_window(course: Course, now: dt.datetime | None = None) -> Window:
     """Whether people may enrol now, and if not, why (already translated)."""
     now = now or utcnow()
     if course.status is CourseStatus.CANCELLED:
-        return Window(False, _("This activity has been cancelled."))
+        return Window(False, _("This activity has been cancelled."), _("Cancelled"))
     if course.status is not CourseStatus.PUBLISHED:
-        return Window(False, _("This activity is not open for enrolment."))
+        return Window(False, _("This activity is not open for enrolment."), _("Not open for enrolment"))
     if has_ended(course, now):
-        return Window(False, _("This activity has already ended."))
+        return Window(False, _("This activity has already ended."), _("Ended"))
     if course.enrolment_opens_at and now < course.enrolment_opens_at:
-        return Window(False, _("Enrolment has not opened yet."))
+        return Window(False, _("Enrolment has not opened yet."), _("Enrolment not open yet"))
     if course.enrolment_closes_at and now >= course.enrolment_closes_at:
-        return Window(False, _("Enrolment is closed."))
+        return Window(False, _("Enrolment is closed."), _("Enrolment closed"))
     return Window(True)
 
 

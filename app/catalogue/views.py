@@ -9,6 +9,8 @@ from app.core.cache import anonymous_page_cache
 from app.extensions import db
 
 bp = Blueprint("catalogue", __name__)
+# Cards, pages and badges ask one rule whether people may enrol now.
+bp.add_app_template_global(services.enrolment_window, "enrolment_window")
 
 
 @bp.route("/")

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import segno
 from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.utils import ImageReader, simpleSplit
@@ -41,7 +42,8 @@ TEXTS = {
         "attendance": "Certificate of Attendance", "completion": "Certificate of Completion",
         "certifies": "This is to certify that", "attended": "took part in", "completed": "successfully completed",
         "held": "held in {place} from {start} to {end}", "held_one": "held in {place} on {start}",
-        "online": "online", "hours": "{hours} hours of sessions", "rate": "attendance rate {rate} %",
+        "online": "online", "hours": "{hours} hours attended", "hours_of": "{hours} of {total} hours attended",
+        "rate": "attendance rate {rate}",
         "serial": "Serial", "verify": "Verify this certificate at", "code": "Verification code",
         "issued": "Issued on {date}",
         "revoked": "REVOKED on {date}", "revoked_why": "Reason: {reason}",
@@ -50,7 +52,8 @@ TEXTS = {
         "attendance": "Attestato di partecipazione", "completion": "Attestato di completamento",
         "certifies": "Si attesta che", "attended": "ha partecipato a", "completed": "ha completato con successo",
         "held": "svoltosi a {place} dal {start} al {end}", "held_one": "svoltosi a {place} il {start}",
-        "online": "online", "hours": "{hours} ore di attività", "rate": "frequenza {rate} %",
+        "online": "online", "hours": "{hours} ore frequentate", "hours_of": "{hours} ore frequentate su {total}",
+        "rate": "frequenza {rate}",
         "serial": "Numero", "verify": "Verifica questo attestato su", "code": "Codice di verifica",
         "issued": "Rilasciato il {date}",
         "revoked": "REVOCATO il {date}", "revoked_why": "Motivo: {reason}",
@@ -59,7 +62,8 @@ TEXTS = {
         "attendance": "出席证书", "completion": "结业证书",
         "certifies": "兹证明", "attended": "参加了", "completed": "顺利完成了",
         "held": "（{place}，{start}至{end}）", "held_one": "（{place}，{start}）",
-        "online": "线上", "hours": "课程时长 {hours} 小时", "rate": "出勤率 {rate}%",
+        "online": "线上", "hours": "出勤 {hours} 小时", "hours_of": "出勤 {hours} 小时（共 {total} 小时）",
+        "rate": "出勤率 {rate}",
         "serial": "编号", "verify": "验证本证书：", "code": "验证码",
         "issued": "颁发日期：{date}",
         "revoked": "已于 {date} 撤销", "revoked_why": "原因：{reason}",
@@ -214,9 +218,13 @@ class CertificateRenderer:
         held = (t["held_one"] if s["starts_on"] == s["ends_on"] else t["held"]).format(place=place, start=start, end=end)
         self.text(PAGE_W / 2, y - 2, held, _fit(held, self.font, 12, PAGE_W - 180), INK)
         y -= 20
-        facts = [t["hours"].format(hours=_number(s.get("hours", 0)))]
+        hours = _number(s.get("hours", 0), self.lang)
+        held_hours = s.get("held_hours")  # snapshots before December 2026 lack it
+        facts = [t["hours_of"].format(hours=hours, total=_number(held_hours, self.lang)) if held_hours
+                 else t["hours"].format(hours=hours)]
         if s["kind"] == "completion" and s.get("attendance_rate") is not None:
-            facts.append(t["rate"].format(rate=_number(s["attendance_rate"])))
+            facts.append(t["rate"].format(rate=format_percent(round(s["attendance_rate"] / 100, 3), locale=self.lang,
+                                                              decimal_quantization=False)))
         self.text(PAGE_W / 2, y - 2, " · ".join(facts), 11, GREY)
         return y
 
@@ -294,8 +302,8 @@ def _rectangles(matrix) -> list[tuple[int, int, int, int]]:  # noqa: ANN001
     return out
 
 
-def _number(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+def _number(value: float, lang: str) -> str:
+    return format_decimal(value, "#,##0.#", locale=lang)
 
 
 def render_certificate(snapshot: dict, images: dict[str, bytes] | None = None, font_path: str | None = None,

@@ -28,6 +28,7 @@ from app.certificates.render import render_certificate
 from app.core.cas import changed_rows, compare_and_set
 from app.core.db import begin_write, writer_transactions
 from app.core.labels import label
+from app.core.numbers import decimal, percent
 from app.core.timezones import local_date
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.types import utcnow
@@ -75,19 +76,27 @@ def eligibility(course: Course | None, enrolments: list[Enrolment], now: dt.date
                 why.append(_("No session attended."))
             _decide(el, K.ATTENDANCE, why)
         if course.offers_completion_certificate:
-            why = []
-            if e.status is not EnrolmentStatus.COMPLETED:
-                why.append(_("Completion not recorded as passed."))
-            if p.rate is None or p.rate < course.min_attendance_rate:
-                needed = course.min_attendance_rate * p.held_hours / 100
-                missing = max(needed - p.attended_hours, 0)
-                why.append(_("Attendance %(rate)s %% of %(min)d %% needed (%(hours).1f hours missing).",
-                             rate=p.rate if p.rate is not None else 0, min=course.min_attendance_rate, hours=missing))
-            for s in p.mandatory_missed:
-                why.append(_("Missed the mandatory session “%(title)s”.", title=s.title))
-            _decide(el, K.COMPLETION, why)
+            _decide(el, K.COMPLETION, completion_shortfalls(e, p))
         result[e.id] = el
     return result
+
+
+def completion_shortfalls(enrolment: Enrolment, p: Progress) -> list[str]:
+    """Why the enrolment has not completed its course (empty: it has). The one
+    completion rule: passed, enough attendance, no mandatory session missed. The
+    certificate of completion and the end-of-course congratulation both follow it."""
+    course = enrolment.course
+    why = []
+    if enrolment.status is not EnrolmentStatus.COMPLETED:
+        why.append(_("Completion not recorded as passed."))
+    if p.rate is None or p.rate < course.min_attendance_rate:
+        needed = course.min_attendance_rate * p.held_hours / 100
+        missing = max(needed - p.attended_hours, 0)
+        why.append(_("Attendance %(rate)s of %(min)s needed (%(hours)s hours missing).",
+                     rate=percent(p.rate), min=percent(course.min_attendance_rate), hours=decimal(missing)))
+    for s in p.mandatory_missed:
+        why.append(_("Missed the mandatory session “%(title)s”.", title=s.title))
+    return why
 
 
 def _decide(el: Eligibility, kind: CertificateKind, why: list[str]) -> None:
@@ -169,6 +178,7 @@ def build_snapshot(enrolment: Enrolment, kind: CertificateKind, progress: Progre
         "starts_on": course.starts_on.isoformat(),
         "ends_on": course.ends_on.isoformat(),
         "hours": round(progress.attended_hours, 2),
+        "held_hours": round(progress.held_hours, 2),
         "attendance_rate": progress.rate,
         "signatories": list(course.signatories or []),
         "issuer": issuer.full_name if issuer else "",

@@ -32,8 +32,8 @@ _LABELS = {
     "waitlisted": _l("On the waiting list"),
     "rejected": _l("Not accepted"),
     "withdrawn": _l("Withdrawn"),
-    "completed": _l("Completed"),
-    "not_completed": _l("Not completed"),
+    "completed": _l("Passed"),  # the instructor's outcome; "completion" is the certificate's rule
+    "not_completed": _l("Not passed"),
     # roles
     "participant": _l("Participant"),
     "instructor": _l("Instructor"),

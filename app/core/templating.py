@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from app.core import timezones
+from app.core import numbers, timezones
 from app.core.http import external_url
 from app.core.labels import label
 from app.core.types import utcnow
@@ -67,6 +67,8 @@ def register(app: Flask) -> None:
         return dt.date.fromisoformat(value)
 
     app.add_template_filter(paragraphs, "paragraphs")
+    app.add_template_filter(numbers.percent, "percent")
+    app.add_template_filter(numbers.decimal, "decimal")
 
     @app.template_filter("label")
     def label_filter(value) -> str:  # noqa: ANN001

@@ -14,7 +14,7 @@ from app.core.cas import changed_rows, compare_and_set
 from app.core.db import begin_write
 from app.core.timezones import local_date
 from app.core.types import utcnow
-from app.enrolment.models import Enrolment, EnrolmentStatus
+from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
 from app.enrolment.services import promote_waitlist
 from app.extensions import db
 from app.jobs.models import JobRequest, JobRun
@@ -77,7 +77,8 @@ def auto_issue_certificates(now: dt.datetime | None = None) -> dict[str, int]:
     """Courses that ended at least N days ago (in their own zone) and ask for it: issue
     what is due, thank those who completed (once), and mark the course done so that it
     is not scanned again (recording completion later clears the mark)."""
-    from app.certificates.services import issue_all
+    from app.certificates.services import completion_shortfalls, issue_all
+    from app.teaching.services import progress_for
 
     now = now or utcnow()
     courses = db.session.scalars(sa.select(Course).where(
@@ -94,11 +95,17 @@ def auto_issue_certificates(now: dt.datetime | None = None) -> dict[str, int]:
             continue  # another scheduler finished it meanwhile
         n, _considered = issue_all(course, None)
         issued += n
-        completed = db.session.scalars(sa.select(Enrolment).where(
-            Enrolment.course_id == course.id, Enrolment.status == EnrolmentStatus.COMPLETED)
+        took_part = db.session.scalars(sa.select(Enrolment).where(
+            Enrolment.course_id == course.id, Enrolment.status.in_(HOLDS_PLACE))
             .options(so.joinedload(Enrolment.user))).all()
-        for e in completed:
-            if queue_email(e.user, "course_closing", course=course, dedupe_key=f"closing:{course.id}:{e.user_id}"):
+        progress = progress_for(course, took_part, now)
+        for e in took_part:
+            # congratulations only for those who met the completion rule; thanks to the others who came
+            completed = not completion_shortfalls(e, progress[e.id])
+            if not completed and progress[e.id].attended_hours <= 0:
+                continue
+            if queue_email(e.user, "course_closing", course=course, completed=completed,
+                           dedupe_key=f"closing:{course.id}:{e.user_id}"):
                 closing += 1
         done += compare_and_set(course, Course.auto_issued_at.is_(None), auto_issued_at=now)
         db.session.commit()

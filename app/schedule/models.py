@@ -112,3 +112,16 @@ class SessionSignup(db.Model):
     session_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course_session.id", ondelete="CASCADE"), index=True)
     enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SessionDecline(db.Model):
+    """"I am not coming": a participant's answer to a session with its own places, so
+    that Ponte stops reminding them to sign up. Signing up later removes it."""
+
+    __tablename__ = "session_decline"
+    __table_args__ = (sa.UniqueConstraint("session_id", "enrolment_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    session_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course_session.id", ondelete="CASCADE"), index=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

@@ -24,7 +24,15 @@ from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db
 from app.notifications.services import queue_email
 from app.schedule.cohorts import cohort_belongs, on_staff
-from app.schedule.models import CourseSession, SessionKind, SessionSignup, SessionStatus, Venue, session_instructor
+from app.schedule.models import (
+    CourseSession,
+    SessionDecline,
+    SessionKind,
+    SessionSignup,
+    SessionStatus,
+    Venue,
+    session_instructor,
+)
 
 MAX_OCCURRENCES = 200
 
@@ -474,8 +482,59 @@ def sign_up(session: CourseSession, user: User) -> SessionSignup:
             db.session.flush()
     except sa.exc.IntegrityError:
         raise Conflict(_("You have already signed up for this session.")) from None
+    db.session.execute(sa.delete(SessionDecline).where(  # changed their mind
+        SessionDecline.session_id == session.id, SessionDecline.enrolment_id == enrolment.id))
     record("session.signed_up", session, actor=user, enrolment=enrolment.id)
     return signup
+
+
+def decline(session: CourseSession, user: User) -> None:
+    """"I am not coming" to a session with its own places: no more reminders to sign up.
+    A double click records it once (the unique row decides)."""
+    if session.capacity is None:
+        raise ScheduleError(_("This session needs no sign-up."))
+    if session.status is SessionStatus.CANCELLED or session.starts_at <= utcnow():
+        raise ScheduleError(_("Sign-up for this session is closed."))
+    enrolment = _accepted_enrolment(session, user)
+    if db.session.scalar(sa.select(SessionSignup.id).where(
+            SessionSignup.session_id == session.id, SessionSignup.enrolment_id == enrolment.id)):
+        raise Conflict(_("You have a place on this session: give it up instead."))
+    if not _note_decline(session.id, enrolment.id):
+        raise Conflict(_("You have already said you are not coming."))
+    record("session.declined", session, actor=user, enrolment=enrolment.id)
+
+
+def _note_decline(session_id: int, enrolment_id: int) -> bool:
+    """Insert the "not coming" row; False if it was there already (the unique row decides)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(SessionDecline(session_id=session_id, enrolment_id=enrolment_id))
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def signups_awaited(user: User, course_id: int | None = None) -> list[CourseSession]:
+    """Sessions with their own places (a site-visit bus) that the user, accepted in the
+    course, has neither signed up for nor declined, still to come. One query."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    answered = sa.or_(
+        sa.exists().where(SessionSignup.session_id == CourseSession.id, SessionSignup.enrolment_id == Enrolment.id),
+        sa.exists().where(SessionDecline.session_id == CourseSession.id, SessionDecline.enrolment_id == Enrolment.id),
+    )
+    stmt = (
+        sa.select(CourseSession)
+        .join(Enrolment, Enrolment.course_id == CourseSession.course_id)
+        .where(Enrolment.user_id == user.id, Enrolment.status == EnrolmentStatus.ACCEPTED, visible_to_enrolment_clause(),
+               CourseSession.capacity.is_not(None), CourseSession.status == SessionStatus.SCHEDULED,
+               CourseSession.starts_at > utcnow(), ~answered)
+        .options(so.joinedload(CourseSession.course))
+        .order_by(CourseSession.starts_at, CourseSession.id)
+    )
+    if course_id is not None:
+        stmt = stmt.where(CourseSession.course_id == course_id)
+    return list(db.session.scalars(stmt))
 
 
 def cancel_signup(session: CourseSession, user: User) -> None:
@@ -488,6 +547,7 @@ def cancel_signup(session: CourseSession, user: User) -> None:
             SessionSignup.session_id == session.id, SessionSignup.enrolment_id == enrolment.id)) != 1:
         raise Conflict(_("You have no place on this session (any more)."))
     release_place(CourseSession, session.id)
+    _note_decline(session.id, enrolment.id)  # they have decided: no more reminders
     record("session.signup_cancelled", session, actor=user, enrolment=enrolment.id)
 
 

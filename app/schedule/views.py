@@ -18,6 +18,9 @@ from app.schedule.ical import build_calendar
 from app.schedule.models import CourseSession
 
 bp = Blueprint("schedule", __name__)
+# Sessions with their own places still waiting for a "sign up" or "not coming": the
+# course page, /me and the enrolment email remind of them.
+bp.add_app_template_global(services.signups_awaited, "signups_awaited")
 
 
 @signals.course_page.connect
@@ -25,7 +28,9 @@ def _schedule_preview(_app, course: Course, user) -> dict:  # noqa: ANN001
     sessions = services.course_sessions(course.id)
     join_links = services.join_link_sessions(sessions, course, user)
     signed_up = services.my_signups(user, [s.id for s in sessions if s.capacity]) if user.is_authenticated else set()
+    awaited = services.signups_awaited(user, course.id)
     return {
+        "awaited": awaited,
         "schedule_days": services.group_by_local_day(sessions, course.timezone),
         "join_links": join_links,
         "signed_up": signed_up,
@@ -94,6 +99,12 @@ def _signup_move(session_id: int, move, done: str, category: str):  # noqa: ANN0
 @login_required
 def signup(session_id: int):
     return _signup_move(session_id, services.sign_up, _("You have a place on “%(session)s”."), "success")
+
+
+@bp.route("/sessions/<int:session_id>/decline", methods=["POST"])
+@login_required
+def decline(session_id: int):
+    return _signup_move(session_id, services.decline, _("Noted: you are not coming to “%(session)s”."), "info")
 
 
 @bp.route("/sessions/<int:session_id>/signup/cancel", methods=["POST"])

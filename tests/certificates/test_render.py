@@ -70,6 +70,21 @@ def test_the_cjk_font_is_embedded():
     assert fonts, "a TrueType font must be embedded"
 
 
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "9 of 12 hours attended · attendance rate 75%"),
+    ("it", "9 ore frequentate su 12 · frequenza 75%"),
+    ("zh", "出勤 9 小时（共 12 小时） · 出勤率 75%"),
+])
+def test_hours_read_as_attended_of_held_in_every_language(language, expected):
+    text = text_of(render_certificate(snapshot(language=language, hours=9.0, held_hours=12.0, attendance_rate=75.0)))
+    assert expected.replace(" ", "") in text.replace(" ", "").replace("\n", "")
+
+
+def test_italian_certificates_write_decimals_with_a_comma():
+    text = text_of(render_certificate(snapshot(language="it", hours=7.5, held_hours=12.0, attendance_rate=62.5)))
+    assert "7,5" in text and "62,5%" in text
+
+
 def test_same_snapshot_same_bytes():
     assert render_certificate(snapshot()) == render_certificate(snapshot())
     assert render_certificate(snapshot()) != render_certificate(snapshot(holder_name="Someone Else"))

@@ -176,3 +176,33 @@ def test_automatic_issue_after_n_days_and_one_closing_email(app):
         assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 2
         closing = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.template == "course_closing"))
         assert closing.subject.startswith("Thank you for taking part")
+
+
+def test_only_those_who_met_the_completion_rule_are_congratulated(app):
+    """A forum: 'passed' with 2 of 3 hours (67 % of 75 %) is thanked, not congratulated;
+    the one who met the rule is congratulated; the one who never came gets nothing."""
+    from app.enrolment.models import EnrolmentStatus as S
+    from app.teaching.models import Attendance
+
+    from app.core.timezones import local_date
+    from app.core.types import utcnow
+
+    today = local_date(utcnow(), "Europe/Rome")
+    with app.app_context():
+        forum = CourseFactory(starts_on=today - dt.timedelta(days=6), ends_on=today - dt.timedelta(days=5),
+                              auto_issue_after_days=3, min_attendance_rate=75)
+        start = dt.datetime.combine(forum.starts_on, dt.time(8), dt.timezone.utc)
+        sessions = [SessionFactory(course=forum, starts_at=start + dt.timedelta(hours=2 * i),
+                                   ends_at=start + dt.timedelta(hours=2 * i + 1)) for i in range(3)]
+        full, partial, absent = (EnrolmentFactory(course=forum, status=S.COMPLETED) for _ in range(3))
+        for enrolment, attended in ((full, sessions), (partial, sessions[:2])):
+            for s in attended:
+                db.session.add(Attendance(session_id=s.id, enrolment_id=enrolment.id, status="present", method="sheet"))
+        db.session.commit()
+        assert jobs.auto_issue_certificates()["closing_emails"] == 2
+        bodies = {m.recipient: m.body_text for m in db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.template == "course_closing"))}
+        assert "Congratulations on completing" in bodies[full.user.email]
+        assert "Congratulations" not in bodies[partial.user.email]
+        assert "Thank you for taking part in" in bodies[partial.user.email]
+        assert absent.user.email not in bodies
