@@ -47,7 +47,9 @@ def register():
     account_exists = False
     if request.method == "GET":
         form.locale.data = session.get("lang") or request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
-        form.timezone.data = "Europe/Rome"
+        # Without JavaScript (which reads the browser's zone and region), guess by language.
+        form.timezone.data = "Asia/Shanghai" if form.locale.data == "zh" else "Europe/Rome"
+        form.country.data = {"zh": "CN", "it": "IT"}.get(form.locale.data, "")
     if form.validate_on_submit():
         data = services.Registration(
             email=form.email.data,

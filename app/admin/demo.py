@@ -62,6 +62,34 @@ def _user(email: str, name: str, native: str | None, role: Role, password_hash: 
     return user
 
 
+def _first_monday(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+def demo_calendar(today: dt.date) -> dict[str, tuple[dt.date, int]]:
+    """When each demo activity runs, (first day, number of days), in its season: the
+    Summer School in the next summer (early July), the Winter School in the current winter
+    (running now, from December to February) or the next one (mid-January); the webinar
+    series is always running, the forum finished, the seminar and site visit upcoming."""
+    summer = _first_monday(dt.date(today.year, 7, 1))
+    if summer - dt.timedelta(days=14) < today:
+        summer = _first_monday(dt.date(today.year + 1, 7, 1))
+    if today.month in (12, 1, 2):  # running now, all seven days inside this winter
+        year = today.year + 1 if today.month == 12 else today.year
+        first, last = dt.date(year - 1, 12, 1), dt.date(year, 3, 1) - dt.timedelta(days=1)
+        winter = min(max(today - dt.timedelta(days=2), first), last - dt.timedelta(days=6))
+    else:
+        winter = _first_monday(dt.date(today.year + 1, 1, 8))
+    return {
+        "summer-school-rome": (summer, 10),
+        "winter-school-shanghai": (winter, 7),
+        "seminar-green-finance": (today + dt.timedelta(days=12), 1),
+        "forum-water-2026": (today - dt.timedelta(days=40), 2),
+        "site-visit-hydrogen-valley": (today + dt.timedelta(days=20), 1),
+        "train-the-trainer-gpp": (today - dt.timedelta(days=1), 3),
+    }
+
+
 def load_demo(today: dt.date | None = None) -> bool:
     """Load the demo data unless it is already there. Returns True when it loaded."""
     if db.session.scalar(sa.select(User.id).where(User.email == "admin@example.org")):
@@ -104,7 +132,11 @@ def load_demo(today: dt.date | None = None) -> bool:
     db.session.add(programme)
     db.session.flush()
 
-    def course(slug, title, kind, venue, start, days, capacity, mode=EnrolmentMode.OPEN, summary="", language="en"):
+    calendar = demo_calendar(today)
+
+    def course(slug, title, kind, venue, capacity, mode=EnrolmentMode.OPEN, summary="", language="en"):
+        first, days = calendar[slug]
+        start = (first - today).days
         c = Course(
             programme=programme, slug=slug, title=title, kind=kind, venue=venue, is_online=venue.is_online,
             city=venue.city or None, country=venue.country, timezone=venue.timezone if not venue.is_online else "Europe/Rome",
@@ -120,19 +152,19 @@ def load_demo(today: dt.date | None = None) -> bool:
         return c
 
     summer = course("summer-school-rome", "Summer School on Circular Economy, Rome", CourseKind.SUMMER_SCHOOL, rome,
-                    45, 10, 30, EnrolmentMode.APPROVAL,
+                    30, EnrolmentMode.APPROVAL,
                     "Ten days in Rome on circular economy policy, from EU rules to Chinese pilot cities.")
     winter = course("winter-school-shanghai", "Winter School on Low-Carbon Cities, Shanghai", CourseKind.WINTER_SCHOOL,
-                    shanghai, -2, 7, 25, EnrolmentMode.OPEN,
+                    shanghai, 25, EnrolmentMode.OPEN,
                     "A week in Shanghai on low-carbon urban planning, energy and mobility.")
-    seminar = course("seminar-green-finance", "Seminar: Green Finance for SMEs", CourseKind.SEMINAR, rome, 12, 1, 8,
+    seminar = course("seminar-green-finance", "Seminar: Green Finance for SMEs", CourseKind.SEMINAR, rome, 8,
                      summary="How small and medium enterprises can access green credit in Italy and China.")
-    forum = course("forum-water-2026", "Italy–China Water Forum", CourseKind.FORUM, shanghai, -40, 2, 100,
+    forum = course("forum-water-2026", "Italy–China Water Forum", CourseKind.FORUM, shanghai, 100,
                    summary="Two days of exchange on integrated water management.")
-    visit = course("site-visit-hydrogen-valley", "Site visit: Hydrogen Valley", CourseKind.SITE_VISIT, rome, 20, 1, 20,
+    visit = course("site-visit-hydrogen-valley", "Site visit: Hydrogen Valley", CourseKind.SITE_VISIT, rome, 20,
                    summary="A day at hydrogen production and storage plants near Rome.")
     webinar = course("train-the-trainer-gpp", "Train the Trainer: Green Public Procurement", CourseKind.WEBINAR, online,
-                     7, 3, None, summary="Three online sessions for officers who will teach green public procurement.")
+                     None, summary="Three online sessions for officers who will teach green public procurement.")
     signatories = [{"name": "Anna Ferraro", "title": "Director, Ponte Foundation"},
                    {"name": "Zhang Hua", "title": "Lead instructor"}]
     for c in (summer, winter, seminar, forum, visit, webinar):
@@ -189,7 +221,7 @@ def load_demo(today: dt.date | None = None) -> bool:
 
     pool = participants[1:]
     rng.shuffle(pool)
-    # Winter School (running): 20 accepted in two cohorts, attendance for the days already held.
+    # Winter School (running in winter, else next winter's): 20 accepted in two cohorts, attendance for the days already held.
     winter_enrolments = [enrol(winter, participant, EnrolmentStatus.ACCEPTED)]
     winter_enrolments += [enrol(winter, u, EnrolmentStatus.ACCEPTED) for u in pool[:19]]
     for i, e in enumerate(winter_enrolments):
@@ -217,13 +249,13 @@ def load_demo(today: dt.date | None = None) -> bool:
     # Site visit and webinar: a few accepted.
     for u in pool[20:26]:
         enrol(visit, u, EnrolmentStatus.ACCEPTED)
-    for u in pool[25:37]:
-        enrol(webinar, u, EnrolmentStatus.ACCEPTED)
-    enrol(webinar, participant, EnrolmentStatus.ACCEPTED)
+    webinar_enrolments = [enrol(webinar, u, EnrolmentStatus.ACCEPTED) for u in pool[25:37]]
+    webinar_enrolments.append(enrol(webinar, participant, EnrolmentStatus.ACCEPTED))
     db.session.flush()
 
     now = utcnow()
-    for c_slug, enrolments in (("winter-school-shanghai", winter_enrolments), ("forum-water-2026", forum_enrolments)):
+    for c_slug, enrolments in (("winter-school-shanghai", winter_enrolments), ("forum-water-2026", forum_enrolments),
+                               ("train-the-trainer-gpp", webinar_enrolments)):
         for s in sessions[c_slug]:
             if s.ends_at > now:
                 continue

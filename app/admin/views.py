@@ -1,6 +1,8 @@
 """The admin's area: dashboard, programmes and courses."""
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,6 +17,7 @@ from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.http import domain_error_to_form
 from app.core.timezones import localize, to_local
+from app.core.types import utcnow
 from app.enrolment import services as enrolment
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import Enrolment, EnrolmentStatus
@@ -33,10 +36,37 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/")
 @admin_required
 def dashboard():
+    """What needs attention: applications waiting, activities coming up and how full they
+    are, emails and jobs that failed, and the latest recorded changes. Seven queries,
+    however many rows."""
+    from app.audit.models import AuditEvent
+    from app.jobs.models import JobOutcome, JobRun
+    from app.notifications.models import OutboxMessage, OutboxStatus
+
+    now = utcnow()
     counts = {status.value: n for status, n in
               db.session.execute(sa.select(Course.status, sa.func.count()).group_by(Course.status))}
-    pending = db.session.scalar(sa.select(sa.func.count()).where(Enrolment.status == EnrolmentStatus.PENDING))
-    return render_template("admin/dashboard.html", counts=counts, pending=pending)
+    pending_by_course = db.session.execute(
+        sa.select(Course, sa.func.count(Enrolment.id)).join(Enrolment, Enrolment.course_id == Course.id)
+        .where(Enrolment.status == EnrolmentStatus.PENDING).group_by(Course.id)
+        .order_by(sa.func.min(Enrolment.created_at))).all()
+    waiting = (sa.select(sa.func.count(Enrolment.id)).where(Enrolment.course_id == Course.id,
+                                                            Enrolment.status == EnrolmentStatus.WAITLISTED)
+               .correlate(Course).scalar_subquery())
+    upcoming = db.session.execute(
+        sa.select(Course, waiting).where(Course.status == CourseStatus.PUBLISHED,
+                                         Course.ends_on >= now.date() - dt.timedelta(days=1),
+                                         Course.starts_on <= now.date() + dt.timedelta(days=60))
+        .order_by(Course.starts_on, Course.id).limit(10)).all()
+    failed_emails = db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.status == OutboxStatus.FAILED))
+    failed_runs = db.session.scalars(
+        sa.select(JobRun).where(JobRun.outcome == JobOutcome.ERROR, JobRun.started_at >= now - dt.timedelta(days=7))
+        .order_by(JobRun.id.desc()).limit(5)).all()
+    events = db.session.scalars(sa.select(AuditEvent).options(so.joinedload(AuditEvent.actor))
+                                .order_by(AuditEvent.id.desc()).limit(10)).all()
+    return render_template("admin/dashboard.html", counts=counts, pending_by_course=pending_by_course,
+                           pending=sum(n for _c, n in pending_by_course), upcoming=upcoming,
+                           failed_emails=failed_emails, failed_runs=failed_runs, events=events)
 
 
 # --- programmes ----------------------------------------------------------------------

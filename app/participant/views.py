@@ -42,10 +42,14 @@ def dashboard():
     upcoming = schedule.personal_sessions(current_user, start=utcnow(), end=utcnow() + dt.timedelta(days=14),
                                           include_cancelled=False)[:8]
     placed = [e for e in enrolments if e.holds_place]
-    certificates = db.session.scalars(
-        sa.select(Certificate).where(Certificate.enrolment_id.in_([e.id for e in enrolments] or [0]),
-                                     Certificate.status == CertificateStatus.VALID).order_by(Certificate.issued_at.desc())
+    issued = db.session.scalars(
+        sa.select(Certificate).where(Certificate.enrolment_id.in_([e.id for e in enrolments] or [0]))
+        .order_by(Certificate.issued_at.desc())
     ).all()
+    # A revoked certificate stays listed (marked, with the reason) until a new one replaces it.
+    valid = {(c.enrolment_id, c.kind) for c in issued if c.status is CertificateStatus.VALID}
+    certificates = [c for c in issued if c.status is CertificateStatus.VALID
+                    or (c.status is CertificateStatus.REVOKED and (c.enrolment_id, c.kind) not in valid)]
     return render_template(
         "participant/dashboard.html", enrolments=enrolments, positions=positions, upcoming=upcoming,
         progress=teaching.progress_for(None, placed), certificates=certificates,

@@ -17,7 +17,7 @@ from app.catalogue.models import Course, CourseStatus
 from app.catalogue.seats import release_place, take_place
 from app.core.cas import changed_rows, compare_and_set
 from app.core.errors import Conflict, DomainError, NotFound
-from app.core.timezones import format_range, is_valid_zone, localize, to_local
+from app.core.timezones import format_range, is_valid_zone, localize, skeleton, to_local
 from app.core.types import utcnow
 from app.enrolment import signals as enrolment_signals
 from app.enrolment.models import Enrolment, EnrolmentStatus
@@ -163,7 +163,7 @@ def describe_clash(clash: CourseSession, venue_id: int | None, instructor_ids: l
     "another activity", so that a draft course's confidential title never leaks."""
     tz = clash.course.timezone
     when = format_range(clash.starts_at, clash.ends_at, tz, None)
-    day = to_local(clash.starts_at, tz).date().isoformat()
+    day = skeleton(to_local(clash.starts_at, tz).date(), "date")
     who = [i.full_name for i in clash.instructors if i.id in instructor_ids]
     named = _may_see_course(clash.course, actor)
     if venue_id and clash.venue_id == venue_id:
@@ -210,7 +210,7 @@ def _times(course: Course, data: SessionData) -> tuple[dt.datetime, dt.datetime]
     if not course.starts_on <= data.day <= course.ends_on:
         raise ScheduleError(
             _("The session must fall within the course dates (%(start)s – %(end)s).",
-              start=course.starts_on.isoformat(), end=course.ends_on.isoformat()), field="day")
+              start=skeleton(course.starts_on, "date"), end=skeleton(course.ends_on, "date")), field="day")
     try:
         starts_at = localize(dt.datetime.combine(data.day, data.start), course.timezone)
         # An end before the start means the session runs past midnight (an evening
@@ -224,7 +224,7 @@ def _times(course: Course, data: SessionData) -> tuple[dt.datetime, dt.datetime]
     if to_local(ends_at, course.timezone).date() > course.ends_on:
         raise ScheduleError(
             _("The session must fall within the course dates (%(start)s – %(end)s).",
-              start=course.starts_on.isoformat(), end=course.ends_on.isoformat()), field="end")
+              start=skeleton(course.starts_on, "date"), end=skeleton(course.ends_on, "date")), field="end")
     return starts_at, ends_at
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask_babel import format_date, gettext as _, ngettext
+from flask_babel import gettext as _, ngettext
 
 from app.accounts.models import Role, User
 from app.audit.services import record
@@ -20,7 +20,7 @@ from app.catalogue.models import Course
 from app.core.cas import changed_rows, compare_and_set
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.labels import label
-from app.core.timezones import local_date
+from app.core.timezones import local_date, skeleton
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
 from app.enrolment.services import changed_meanwhile
@@ -489,7 +489,7 @@ def record_completion(enrolment: Enrolment, passed: bool, note: str, actor: User
     course = enrolment.course
     if local_date(now, course.timezone) < course.ends_on:
         raise TeachingError(_("Completion is recorded once the course has ended (on %(day)s).",
-                              day=format_date(course.ends_on)))
+                              day=skeleton(course.ends_on, "date")))
     if enrolment.status not in HOLDS_PLACE:
         raise TeachingError(_("Only accepted participants can complete the course."))
     target = S.COMPLETED if passed else S.NOT_COMPLETED

@@ -82,6 +82,7 @@ def sessions(slug: str):
     return render_template(
         "teaching/sessions.html", course=course, can_manage=can_manage, cancel_form=CancelSessionForm(), scope=scope,
         days=schedule.group_by_local_day(visible, course.timezone),
+        cohort_names=dict(db.session.execute(sa.select(Cohort.id, Cohort.name).where(Cohort.course_id == course.id)).all()),
     )
 
 

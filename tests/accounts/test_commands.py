@@ -57,3 +57,25 @@ def test_seed_demo_refused_in_production(runner, app):
     app.config["PONTE_ENV"] = "production"
     result = runner.invoke(args=["seed", "demo"])
     assert result.exit_code != 0 and "never loaded under the production" in result.output
+
+
+def test_demo_activities_are_dated_in_their_seasons_all_year_round():
+    """Whatever the day the demo is loaded: the Summer School in early July, the Winter
+    School from December to February, and always something upcoming, running and finished."""
+    import datetime as dt
+
+    from app.admin.demo import demo_calendar
+
+    day = dt.date(2026, 1, 1)
+    while day < dt.date(2028, 1, 1):
+        cal = demo_calendar(day)
+        summer, summer_days = cal["summer-school-rome"]
+        winter, winter_days = cal["winter-school-shanghai"]
+        assert summer.month == 7 and summer > day, day
+        assert all((winter + dt.timedelta(days=i)).month in (12, 1, 2) for i in range(winter_days)), day
+        assert winter + dt.timedelta(days=winter_days) > day, day  # the current or the next winter
+        spans = [(first, first + dt.timedelta(days=n - 1)) for first, n in cal.values()]
+        assert any(first > day for first, _last in spans), day
+        assert any(first <= day <= last for first, last in spans), day
+        assert any(last < day for _first, last in spans), day
+        day += dt.timedelta(days=1)

@@ -136,5 +136,5 @@ def test_the_admin_home_counts_activities_by_status(app, client):
     html = client.get("/admin/").get_data(as_text=True)
     import re
 
-    numbers = re.findall(r'<div class="display-6">(\d+)</div>', html)
+    numbers = re.findall(r'<span class="display-6">(\d+)</span>', html)
     assert numbers == ["2", "1", "0", "0"]  # published, draft, cancelled, archived

@@ -157,6 +157,11 @@ def test_revoke_and_reissue_and_verification_states(client, mail):
 
     revoked_mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.template == "certificate_revoked"))
     assert revoked_mail.recipient == "g@example.org" and "Issued by mistake" in revoked_mail.body_text
+    # /me still lists it, marked revoked with the reason and no download; the superseded one is gone
+    client.post("/auth/login", data={"email": "g@example.org", "password": "correct-horse-battery"})
+    me = client.get("/me").get_data(as_text=True)
+    assert "Revoked on" in me and "Issued by mistake" in me
+    assert f"/certificates/{new.public_id}" not in me and new.serial in me and c.serial not in me
 
 
 @pytest.mark.usefixtures("app_ctx")

@@ -63,20 +63,20 @@ def world():
 
 def test_an_instructor_learns_when_the_room_is_taken_but_not_by_what(world):
     message = _refusal(world["mine"], _data((10, 0), (11, 0), venue_id=world["room"].id), world["teacher"])
-    assert message.startswith(f"Sala Verde is already booked for another activity on 2027-10-05, {_when()}.")
+    assert message.startswith(f"Sala Verde is already booked for another activity on Oct 5, 2027, {_when()}.")
     assert "Rome." in message
     assert SECRET not in message and "Board briefing" not in message
 
 
 def test_an_instructor_learns_when_a_person_is_busy_but_not_where(world):
     message = _refusal(world["mine"], _data((10, 0), (11, 0), instructor_ids=[world["speaker"].id]), world["teacher"])
-    assert message.startswith(f"Paolo Esposito already teaches another activity on 2027-10-05, {_when()}.")
+    assert message.startswith(f"Paolo Esposito already teaches another activity on Oct 5, 2027, {_when()}.")
     assert SECRET not in message and "Board briefing" not in message
 
 
 def test_an_admin_and_the_drafts_own_staff_see_the_title(world):
     data = _data((10, 0), (11, 0), venue_id=world["room"].id)
-    named = "Sala Verde is already booked for “Board briefing” (Confidential Merger Talks) on 2027-10-05"
+    named = "Sala Verde is already booked for “Board briefing” (Confidential Merger Talks) on Oct 5, 2027"
     assert _refusal(world["mine"], data, UserFactory(role=Role.ADMIN)).startswith(named)
     both = _staff(world["mine"])
     db.session.add(CourseStaff(course_id=world["secret"].id, user_id=both.id, role=StaffRole.ASSISTANT))

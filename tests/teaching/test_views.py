@@ -142,7 +142,7 @@ def test_my_progress_on_me(client, auth, app_ctx):
     db.session.commit()
     auth.login("p@example.org")
     html = client.get("/me").get_data(as_text=True)
-    assert "Attendance: 100.0 % (2.0 of 2.0 hours held)" in html and "Needed for a completion certificate: 75 %" in html
+    assert "Attendance: 100% (2 of 2 hours held)" in html and "Needed for a certificate of completion: 75%" in html
 
 
 def test_roster_and_sheet_query_counts_are_constant(client, auth, app_ctx, query_counter):
