@@ -44,7 +44,7 @@ test: system-packages setup $(AXE)
 
 # For translators: refresh the .pot and merge it into it/ and zh/.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
 bench: setup

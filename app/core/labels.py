@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 
 _LABELS = {
     # course kinds
@@ -88,6 +88,16 @@ _BY_ENUM = {
         "failed": _l("Failed"),
     },
     "BatchStatus": {"queued": _l("Waiting to start")},
+    # The state of an enrolment, not of a person: Italian agrees with "l'iscrizione",
+    # never with the participant's gender (context "enrolment status").
+    "EnrolmentStatus": {
+        "accepted": lazy_pgettext("enrolment status", "Accepted"),
+        "rejected": lazy_pgettext("enrolment status", "Not accepted"),
+        "withdrawn": lazy_pgettext("enrolment status", "Withdrawn"),
+        "cancelled": lazy_pgettext("enrolment status", "Cancelled"),
+        "completed": lazy_pgettext("enrolment status", "Passed"),
+        "not_completed": lazy_pgettext("enrolment status", "Not passed"),
+    },
     "JobOutcome": {"running": _l("Running")},
 }
 

@@ -29,3 +29,20 @@ def test_the_catalogues_hold_every_message_of_the_code():
         with open(CATALOGUES / language / "LC_MESSAGES" / "messages.po", "rb") as f:
             translated = {m.id for m in read_po(f) if m.id}  # read_po keeps obsolete entries apart
         assert template <= translated, language
+
+
+def test_italian_speaks_of_the_enrolment_not_the_persons_gender(app):
+    """Enrolment states agree with "l'iscrizione" (feminine) and messages to a person use
+    neutral turns ("Ti diamo il benvenuto", "Ritiro registrato"): nobody reads "ritirato"."""
+    from flask_babel import force_locale, gettext
+
+    from app.catalogue.models import CourseStatus
+    from app.core.labels import label
+    from app.enrolment.models import EnrolmentStatus
+
+    with app.test_request_context(), force_locale("it"):
+        assert label(EnrolmentStatus.WITHDRAWN) == "Ritirata"
+        assert label(EnrolmentStatus.CANCELLED) == "Annullata"
+        assert label(CourseStatus.CANCELLED) == "Annullato"  # il corso
+        assert gettext("You have withdrawn from %(course)s.", course="X") == "Ritiro da X registrato."
+        assert "Benvenuto" not in gettext("Welcome, %(name)s", name="Giulia")

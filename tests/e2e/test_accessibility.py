@@ -1,7 +1,7 @@
 """Every main page, as each role sees it, at desktop and phone size: axe-core (the npm
 package, installed by `make test` into tests/e2e/node_modules, injected from disk) finds no
-serious or critical WCAG 2.2 AA violation, each page has one h1, and no page scrolls
-sideways at 390 px."""
+serious or critical WCAG 2.2 AA violation, each page has one h1, every table a caption, and
+no page scrolls sideways at 390 px."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -85,6 +85,9 @@ def test_main_pages_are_accessible_and_fit_a_phone(browser, live_server, demo, r
             assert response.status == 200, (path, response.status)
             for problem in _serious(page):
                 found.append(f"{size} {path}: {problem}")
+            uncaptioned = page.locator("table:not(:has(> caption)):not([aria-label])").count()
+            if uncaptioned:
+                found.append(f"{size} {path}: {uncaptioned} table(s) without a caption or label")
             h1s = page.locator("h1").count()
             if h1s != 1:
                 found.append(f"{size} {path}: {h1s} h1 elements")
