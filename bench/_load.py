@@ -1,8 +1,17 @@
-"""A small closed-loop HTTP load generator for the benchmarks (stdlib only)."""
+"""Load for the benchmarks: gunicorn started and stopped here, and a load generator.
+
+The load comes from `wrk` (Debian's package; `make bench` and `.ci/run` install it): a C
+program that is not the bottleneck on two cores. Without it, a small stdlib generator
+stands in, with a printed warning: it shares the cores with the server and saturates
+first, so its figures flatter nothing but are not comparable to wrk's.
+"""
 from __future__ import annotations
 
 import http.client
+import json
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -119,3 +128,124 @@ def run(port: int, requests: list[tuple[str, str, dict[str, str], bytes | None]]
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+# --- wrk --------------------------------------------------------------------------------
+
+WRK = shutil.which("wrk")
+_WRK_SCRIPT = r"""
+local requests, i = {}, 0
+local path_file = os.getenv("BENCH_REQUESTS")
+if path_file then
+  for line in io.lines(path_file) do
+    local method, path, cookie, body = line:match("^(%S+)\t(%S+)\t([^\t]*)\t(.*)$")
+    local headers = {}
+    if cookie ~= "" then headers["Cookie"] = cookie end
+    if method == "POST" then headers["Content-Type"] = "application/x-www-form-urlencoded" end
+    table.insert(requests, wrk.format(method, path, headers, body ~= "" and body or nil))
+  end
+end
+request = function()
+  if #requests == 0 then return wrk.request() end
+  i = i + 1
+  if i > #requests then i = 1 end
+  return requests[i]
+end
+statuses = {}
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH {\"requests\": %d, \"seconds\": %f, \"p50\": %f, \"p95\": %f, \"errors\": %d}\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+@dataclass
+class Figure:
+    """What a load run measured: requests per second, latency percentiles (ms), failures."""
+    name: str
+    rps: float
+    p50: float
+    p95: float
+    requests: int
+    bad: int  # transport errors and answers other than the expected status
+
+    def line(self, baseline: "Figure | None" = None) -> str:
+        ratio = f"  {self.rps / baseline.rps:>6.1%} of bare Flask" if baseline else ""
+        bad = f"  {self.bad} bad" if self.bad else ""
+        return (f"{self.name:<34} {self.rps:>8.1f} req/s  p50 {self.p50:>7.1f} ms  p95 {self.p95:>7.1f} ms"
+                f"{ratio}{bad}")
+
+
+def load(port: int, name: str, path: str, *, cookie: str = "", seconds: float = 5.0, connections: int = 16,
+         requests: list[tuple[str, str, str, str]] | None = None, expect: int = 200) -> Figure:
+    """GET `path` (or cycle through `requests`: (method, path, cookie, body)) for `seconds`."""
+    if WRK is None:
+        return _python_load(port, name, path, cookie=cookie, seconds=seconds, connections=connections,
+                            requests=requests, expect=expect)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "bench.lua"
+        script.write_text(_WRK_SCRIPT)
+        env = dict(os.environ)
+        if requests:
+            listing = Path(tmp) / "requests.tsv"
+            listing.write_text("".join(f"{m}\t{p}\t{c}\t{b}\n" for m, p, c, b in requests))
+            env["BENCH_REQUESTS"] = str(listing)
+        threads = max(1, min(2, connections))
+        args = [WRK, "-t", str(threads), "-c", str(connections), "-d", f"{max(seconds, 1):.0f}s", "--timeout", "30s",
+                "-s", str(script)]
+        if cookie:
+            args += ["-H", f"Cookie: {cookie}"]
+        out = subprocess.run(args + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, env=env,
+                             check=True).stdout
+    data = json.loads(re.search(r"^BENCH (.*)$", out, re.M).group(1))
+    if not data["requests"]:
+        raise RuntimeError(f"{name}: no request completed:\n{out}")
+    other = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    bad = data["errors"] + (int(other.group(1)) if other and expect < 300 else 0)
+    return Figure(name, data["requests"] / data["seconds"], data["p50"], data["p95"], data["requests"], bad)
+
+
+def _python_load(port: int, name: str, path: str, *, cookie: str, seconds: float, connections: int,
+                 requests: list[tuple[str, str, str, str]] | None, expect: int) -> Figure:
+    print(f"  warning: wrk is not installed (apt-get install wrk); '{name}' measured with the Python generator, "
+          "which shares the cores with the server: not comparable to wrk figures", file=sys.stderr)
+    if requests is None:
+        requests = [("GET", path, cookie, "")]
+    # as many requests as the server can do in about `seconds`, estimated from a short first burst
+    probe = run(port, [_as_http(r) for r in (requests * 50)[:50]], connections)
+    count = max(50, int(probe.rps * seconds))
+    result = run(port, [_as_http(r) for r in (requests * (count // len(requests) + 1))[:count]], connections)
+    bad = sum(1 for s in result.statuses if s != expect)
+    return Figure(name, result.rps, result.pct(50), result.pct(95), len(result.statuses), bad)
+
+
+def _as_http(request: tuple[str, str, str, str]) -> tuple[str, str, dict[str, str], bytes | None]:
+    method, path, cookie, body = request
+    headers = {"Cookie": cookie} if cookie else {}
+    if method == "POST":
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return method, path, headers, body.encode() if body else None
+
+
+def warm(port: int, paths: list[tuple[str, str]], times: int = 6) -> None:
+    """A few sequential requests per (path, cookie): every worker imports, compiles its
+    templates and loads its catalogues before anything is measured."""
+    for path, cookie in paths:
+        for _ in range(times):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+            conn.getresponse().read()
+            conn.close()
+
+
+def bare_flask(seconds: float = 5.0, connections: int = 16) -> Figure:
+    """The baseline of every ratio: a bare Flask 'hello' on the same gunicorn, same load."""
+    with Gunicorn("bench.bare_app:app", {}) as server:
+        warm(server.port, [("/", "")])
+        return load(server.port, "bare Flask hello", "/", seconds=seconds, connections=connections)

@@ -39,6 +39,7 @@ def dashboard():
     """What needs attention: applications waiting, activities coming up and how full they
     are, emails and jobs that failed, and the latest recorded changes. Seven queries,
     however many rows."""
+    from app.audit.labels import action_label
     from app.audit.models import AuditEvent
     from app.jobs.models import JobOutcome, JobRun
     from app.notifications.models import OutboxMessage, OutboxStatus
@@ -66,7 +67,7 @@ def dashboard():
                                 .order_by(AuditEvent.id.desc()).limit(10)).all()
     return render_template("admin/dashboard.html", counts=counts, pending_by_course=pending_by_course,
                            pending=sum(n for _c, n in pending_by_course), upcoming=upcoming,
-                           failed_emails=failed_emails, failed_runs=failed_runs, events=events)
+                           failed_emails=failed_emails, failed_runs=failed_runs, events=events, action_label=action_label)
 
 
 # --- programmes ----------------------------------------------------------------------

@@ -251,8 +251,9 @@ class CertificateRenderer:
     def footer(self) -> None:
         s, t = self.s, self.t
         left = MARGIN + 16
-        self.text(left, 78, f"{t['serial']}: {s['serial']}", 9, GREY, centre=False)
-        self.text(left, 66, f"{t['code']}: {s['verification_code']}", 9, GREY, centre=False)
+        colon = "：" if self.lang == "zh" else ": "
+        self.text(left, 78, f"{t['serial']}{colon}{s['serial']}", 9, GREY, centre=False)
+        self.text(left, 66, f"{t['code']}{colon}{s['verification_code']}", 9, GREY, centre=False)
         self.text(left, 54, t["issued"].format(date=_date(s["issued_on"], self.lang)), 9, GREY, centre=False)
         self.text(left, 42 + 0, f"{t['verify']} {s['verify_url']}", _fit(f"{t['verify']} {s['verify_url']}", self.font, 8, 420),
                   GREY, centre=False)

@@ -8,8 +8,10 @@ import hmac
 import io
 import json
 import logging
+import re
 import secrets
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -426,14 +428,22 @@ def reissue(certificate: Certificate, actor: User, *, language: str | None = Non
 def verify_by_code(serial: str, code: str) -> Certificate | None:
     """The certificate whose serial and verification code both match; None otherwise
     (without saying which was wrong)."""
-    serial = (serial or "").strip().upper()[:32]
-    code = (code or "").strip().upper()[:40]
+    serial = _compact(serial)[:32]
+    if match := re.fullmatch(r"PONTE(\d{4})(\d{6})", serial):
+        serial = f"PONTE-{match.group(1)}-{match.group(2)}"
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.serial == serial))
-    expected = certificate.verification_code if certificate else "X" * 24
-    ok = hmac.compare_digest(expected.encode(), code.encode())
+    expected = _compact(certificate.verification_code) if certificate else "X" * 20
+    ok = hmac.compare_digest(expected.encode(), _compact(code)[:40].encode())
     if certificate is None or not ok or not intact(certificate):
         return None
     return certificate
+
+
+def _compact(text: str | None) -> str:
+    """What a person typed, as the machine compares it: full-width characters from a
+    Chinese keyboard made plain, case, spaces and dashes ignored ("k1 815f 5509…")."""
+    plain = unicodedata.normalize("NFKC", text or "").upper()
+    return "".join(ch for ch in plain if ch.isalnum())
 
 
 def intact(certificate: Certificate) -> bool:

@@ -35,12 +35,14 @@ def verify_form():
     form = VerifyForm(request.form if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
-        if form.validate():
+        if not form.validate():
+            status = 400  # the field says what is wrong
+        else:
             certificate = services.verify_by_code(form.serial.data, form.code.data)
             if certificate is not None:
                 return redirect(url_for("certificates.verify", public_id=certificate.public_id))
-        flash(_("No certificate matches this serial and code. Check both and try again."), "danger")
-        status = 404
+            flash(_("No certificate matches this serial and code. Check both and try again."), "danger")
+            status = 404
     return render_template("certificates/verify_form.html", form=form), status
 
 

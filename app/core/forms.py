@@ -73,6 +73,8 @@ def latin_script(form, field) -> None:  # noqa: ANN001
             continue
         if char.isalpha() and "LATIN" in unicodedata.name(char, ""):
             continue
+        if not char.isalpha():  # "<b>", digits, emoji: not a matter of script
+            raise ValidationError(_l("A name may hold letters, spaces, hyphens, apostrophes and dots only."))
         raise ValidationError(
             _l("Please write this name in Latin letters; there is a separate field for your name in another script.")
         )

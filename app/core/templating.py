@@ -62,6 +62,12 @@ def register(app: Flask) -> None:
             return ""
         return timezones.skeleton(value, {"full": "full_date", "medium": "date", "long": "yMMMMd"}.get(fmt, fmt))
 
+    @app.template_filter("days")
+    def days(course, fmt: str = "date") -> str:  # noqa: ANN001 - anything with starts_on and ends_on
+        """A course's dates: one day, or first – last."""
+        first = day(course.starts_on, fmt)
+        return first if course.ends_on == course.starts_on else f"{first} – {day(course.ends_on, fmt)}"
+
     @app.template_filter("isodate")
     def isodate(value: str) -> dt.date:
         return dt.date.fromisoformat(value)

@@ -234,6 +234,16 @@ def _session_for_staff(course: Course, session_id: int) -> CourseSession:
     return session
 
 
+def _notes_refusal(limit: int) -> str | None:
+    """Why the notes typed on a sheet cannot be saved (control characters, or longer than
+    `limit`), or None. A refused sheet saves nothing."""
+    if posted_control_chars():
+        return _("A note contains characters that are not allowed; nothing was saved.")
+    if any(len(v) > limit for k, v in request.form.items() if k.startswith("note-")):
+        return _("A note is longer than %(num)d characters; nothing was saved.", num=limit)
+    return None
+
+
 def _save_sheet(course: Course, session_id: int, entries: dict, seen: dict) -> int:
     """Save the posted sheet in one write; the status to answer (200 when saved)."""
     begin_write()
@@ -271,8 +281,9 @@ def attendance_sheet(slug: str, session_id: int):
                         seen[db_id(key[7:])] = AttendanceStatus(shown) if shown else None
                 except ValueError:
                     abort(400)
-        if posted_control_chars():
-            flash(_("A note contains characters that are not allowed; nothing was saved."), "danger")
+        refusal = _notes_refusal(500)
+        if refusal:
+            flash(refusal, "danger")
             status = 400
         else:
             status = _save_sheet(course, session_id, entries, seen)
@@ -346,8 +357,8 @@ def completion(slug: str):
         if outcome not in ("passed", "not_passed") or not ids:
             flash(_("Choose at least one participant and an outcome."), "danger")
             status = 400
-        elif posted_control_chars():
-            flash(_("A note contains characters that are not allowed; nothing was saved."), "danger")
+        elif refusal := _notes_refusal(2000):
+            flash(refusal, "danger")
             status = 400
         else:
             begin_write()

@@ -44,7 +44,7 @@ def test_the_admin_home_shows_what_needs_attention(client, auth):
     assert "3 / 4 · 75%" in page  # fill rate
     assert "1 email could not be sent." in page
     assert "Job deliver_outbox failed" in page
-    assert "course.published" in page
+    assert "Activity published" in page
 
 
 def test_a_quiet_day_says_so(client, auth):
@@ -79,3 +79,18 @@ def test_only_admins_see_it(client, auth, role):
     db.session.commit()
     auth.login("someone@example.org")
     assert client.get("/admin/").status_code in (403, 404)
+
+
+def test_every_recorded_action_has_a_label_in_every_language():
+    """The admin home names changes in words: every action the code records (and every
+    enrolment state an `enrolment.<state>` event can carry) has a translated label."""
+    import re
+    from pathlib import Path
+
+    from app.audit.labels import ACTIONS
+    from app.enrolment.models import EnrolmentStatus
+
+    source = "\n".join(p.read_text() for p in (Path(__file__).resolve().parents[2] / "app").rglob("*.py"))
+    recorded = set(re.findall(r'record\(\s*"([a-z_]+\.[a-z_]+)"', source))
+    recorded |= {f"enrolment.{s.value}" for s in EnrolmentStatus}
+    assert recorded - set(ACTIONS) == set()

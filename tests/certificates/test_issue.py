@@ -173,6 +173,15 @@ def test_verify_by_serial_and_code_and_failures_say_nothing_specific(client):
     db.session.commit()
     ok = client.post("/verify", data={"serial": c.serial.lower(), "code": c.verification_code.lower()})
     assert ok.status_code == 302 and ok.headers["Location"].endswith(f"/verify/{c.public_id}")
+    # typed as people type it: spaces for dashes, no dashes at all, a full-width keyboard
+    spaced = c.verification_code.replace("-", " ")
+    for serial, code in ((c.serial, spaced), (c.serial.replace("-", ""), c.verification_code.replace("-", "")),
+                         (c.serial.replace("-", " "), "".join(chr(ord(ch) + 0xFEE0) if ch.isalnum() else ch
+                                                             for ch in c.verification_code))):
+        typed = client.post("/verify", data={"serial": serial, "code": code})
+        assert typed.status_code == 302, (serial, code)
+    bad = client.post("/verify", data={"serial": "PONTE\x00", "code": c.verification_code})
+    assert bad.status_code == 400 and "No certificate matches" not in bad.get_data(as_text=True)
     wrong_code = client.post("/verify", data={"serial": c.serial, "code": "K1-0000-0000-0000-0000"})
     wrong_serial = client.post("/verify", data={"serial": "PONTE-2026-999999", "code": c.verification_code})
     assert wrong_code.status_code == wrong_serial.status_code == 404

@@ -130,3 +130,19 @@ def test_the_sessions_list_says_whose_each_session_is(client, auth):
     text = _text(client.get(f"/teach/courses/{course.slug}/sessions").get_data(as_text=True))
     assert re.search(r"For Rome .*Rome cohort", text) and re.search(r"For all .*The whole course", text)
     assert db.session.query(CourseSession).count() == 2
+
+
+@pytest.mark.parametrize(("attended", "badge"), [(3, "Course completed"), (2, "Passed")])
+def test_me_says_completed_only_when_the_completion_rule_is_met(client, auth, attended, badge):
+    start = dt.datetime.combine(utcnow().date() - dt.timedelta(days=3), dt.time(8), dt.timezone.utc)
+    course = CourseFactory(starts_on=start.date(), ends_on=start.date() + dt.timedelta(days=1), min_attendance_rate=75)
+    enrolment = EnrolmentFactory(course=course, user=UserFactory(email="p@example.org"), status=S.COMPLETED)
+    sessions = [SessionFactory(course=course, starts_at=start + dt.timedelta(hours=i), ends_at=start + dt.timedelta(hours=i + 1))
+                for i in range(3)]
+    for s in sessions[:attended]:
+        db.session.add(Attendance(session_id=s.id, enrolment_id=enrolment.id, status="present", method="sheet"))
+    db.session.commit()
+    auth.login("p@example.org")
+    html = client.get("/me").get_data(as_text=True)
+    assert re.search(rf'class="badge status-completed">{badge}<', html)
+    assert ("Course completed" in html) is (badge == "Course completed")

@@ -137,3 +137,14 @@ def test_generated_values_at_every_list_parameter_never_answer_5xx(app, world, r
             assert response.status_code in (200, 302, 400, 404), (path, query, response.status_code)
 
     check()
+
+
+def test_an_overlong_attendance_note_is_refused_not_cut(app, client, world):
+    w, session_id = world
+    login_as(client, w, "instructor")
+    response = client.post(f"/teach/courses/{w.slug}/sessions/{session_id}/attendance", data={
+        f"status-{w.enrolment_id}": "present", f"note-{w.enrolment_id}": "x" * 501,
+    })
+    assert response.status_code == 400 and "longer than 500 characters" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0

@@ -39,7 +39,7 @@ MATRIX = [
     ("POST", "/courses/{slug}/apply", [LOGIN, 302, 302, 302, 302, 302]),  # open mode: back to the course
     ("POST", "/sessions/999999/signup/cancel", [LOGIN, 404, 404, 404, 404, 404]),
     ("POST", "/sessions/999999/decline", [LOGIN, 404, 404, 404, 404, 404]),
-    ("POST", "/verify", [404, 404, 404, 404, 404, 404]),  # nothing typed matches nothing
+    ("POST", "/verify", [400, 400, 400, 400, 400, 400]),  # nothing typed: the fields say so
 ]
 
 
