@@ -140,8 +140,10 @@ def register_request_hooks(app: Flask) -> None:
     register_write_requests(app)
 
     from app.core.http import check_query_args
+    from app.notifications.services import render_after_request
 
     app.before_request(check_query_args)
+    app.after_request(render_after_request)  # emails queued by the request, rendered after its commit
 
     @app.after_request
     def security_headers(response):  # noqa: ANN001

@@ -145,15 +145,32 @@ if path_file then
     table.insert(requests, wrk.format(method, path, headers, body ~= "" and body or nil))
   end
 end
+local once = os.getenv("BENCH_ONCE") == "1"
+local answered, expected, wanted = 0, 0, tonumber(os.getenv("BENCH_EXPECT") or "0")
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_usec; } bench_timeval; int gettimeofday(bench_timeval *tv, void *tz); ]]
+local function now() local tv = ffi.new("bench_timeval"); ffi.C.gettimeofday(tv, nil); return tonumber(tv.tv_sec) + tonumber(tv.tv_usec) / 1e6 end
+local started = nil
 request = function()
+  if started == nil then started = now() end
   if #requests == 0 then return wrk.request() end
   i = i + 1
-  if i > #requests then i = 1 end
+  if i > #requests then
+    if once then return wrk.format("GET", "/healthz") end  -- in flight while stopping: harmless
+    i = 1
+  end
   return requests[i]
 end
-statuses = {}
+local others = {}
 response = function(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
+  answered = answered + 1
+  if status == wanted then expected = expected + 1 else others[status] = (others[status] or 0) + 1 end
+  if once and answered == #requests then
+    for status, n in pairs(others) do io.write(string.format("OTHER %d %d\n", status, n)) end
+    io.write(string.format("ONCE-DONE %d %f\n", expected, now() - started))
+    io.flush()
+    wrk.thread:stop()
+  end
 end
 done = function(summary, latency, requests)
   io.write(string.format("BENCH {\"requests\": %d, \"seconds\": %f, \"p50\": %f, \"p95\": %f, \"errors\": %d}\n",
@@ -181,11 +198,12 @@ class Figure:
 
 
 def load(port: int, name: str, path: str, *, cookie: str = "", seconds: float = 5.0, connections: int = 16,
-         requests: list[tuple[str, str, str, str]] | None = None, expect: int = 200) -> Figure:
-    """GET `path` (or cycle through `requests`: (method, path, cookie, body)) for `seconds`."""
+         requests: list[tuple[str, str, str, str]] | None = None, expect: int = 200, once: bool = False) -> Figure:
+    """GET `path` (or cycle through `requests`: (method, path, cookie, body)) for `seconds`;
+    with `once`, send each of `requests` exactly once (one wrk thread) and stop."""
     if WRK is None:
         return _python_load(port, name, path, cookie=cookie, seconds=seconds, connections=connections,
-                            requests=requests, expect=expect)
+                            requests=requests, expect=expect, once=once)
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -194,29 +212,64 @@ def load(port: int, name: str, path: str, *, cookie: str = "", seconds: float = 
         env = dict(os.environ)
         if requests:
             listing = Path(tmp) / "requests.tsv"
-            listing.write_text("".join(f"{m}\t{p}\t{c}\t{b}\n" for m, p, c, b in requests))
+            # wrk asks the script for one request while starting (to learn whether they vary)
+            # and may drop it: a harmless first one keeps every real request in the run
+            first = [("GET", "/healthz", "", "")] if once else []
+            listing.write_text("".join(f"{m}\t{p}\t{c}\t{b}\n" for m, p, c, b in first + requests))
             env["BENCH_REQUESTS"] = str(listing)
-        threads = max(1, min(2, connections))
+        threads = 1 if once else max(1, min(2, connections))
+        env["BENCH_EXPECT"] = str(expect)
+        if once:
+            env["BENCH_ONCE"] = "1"
+            seconds = 600  # until every request is answered
         args = [WRK, "-t", str(threads), "-c", str(connections), "-d", f"{max(seconds, 1):.0f}s", "--timeout", "30s",
                 "-s", str(script)]
         if cookie:
             args += ["-H", f"Cookie: {cookie}"]
-        out = subprocess.run(args + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, env=env,
-                             check=True).stdout
+        if once:
+            out = _until_done(args + [f"http://127.0.0.1:{port}{path}"], env)
+        else:
+            out = subprocess.run(args + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, env=env,
+                                 check=True).stdout
     data = json.loads(re.search(r"^BENCH (.*)$", out, re.M).group(1))
     if not data["requests"]:
         raise RuntimeError(f"{name}: no request completed:\n{out}")
     other = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     bad = data["errors"] + (int(other.group(1)) if other and expect < 300 else 0)
+    if once:  # wrk's own clock ran until it was interrupted: the script timed the requests
+        done = re.search(r"^ONCE-DONE (\d+) ([\d.]+)$", out, re.M)
+        bad = data["errors"] + len(requests) - int(done.group(1))
+        for status, n in re.findall(r"^OTHER (\d+) (\d+)$", out, re.M):
+            if status != "200":  # the harmless first request
+                print(f"  {name}: {n} answered {status}", file=sys.stderr)
+        return Figure(name, len(requests) / float(done.group(2)), data["p50"], data["p95"], len(requests), bad)
     return Figure(name, data["requests"] / data["seconds"], data["p50"], data["p95"], data["requests"], bad)
 
 
+def _until_done(args: list[str], env: dict[str, str]) -> str:
+    """Run wrk until its script says every request was answered, then interrupt it (wrk
+    keeps its duration even after the script stops sending) and return what it printed."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("ONCE-DONE"):
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=60)
+    return "".join(lines) + rest
+
+
 def _python_load(port: int, name: str, path: str, *, cookie: str, seconds: float, connections: int,
-                 requests: list[tuple[str, str, str, str]] | None, expect: int) -> Figure:
+                 requests: list[tuple[str, str, str, str]] | None, expect: int, once: bool) -> Figure:
     print(f"  warning: wrk is not installed (apt-get install wrk); '{name}' measured with the Python generator, "
           "which shares the cores with the server: not comparable to wrk figures", file=sys.stderr)
     if requests is None:
         requests = [("GET", path, cookie, "")]
+    if once:
+        result = run(port, [_as_http(r) for r in requests], connections)
+        return Figure(name, result.rps, result.pct(50), result.pct(95), len(result.statuses),
+                      sum(1 for s in result.statuses if s != expect))
     # as many requests as the server can do in about `seconds`, estimated from a short first burst
     probe = run(port, [_as_http(r) for r in (requests * 50)[:50]], connections)
     count = max(50, int(probe.rps * seconds))

@@ -16,6 +16,7 @@ from flask import request, session
 from flask_login import login_user, logout_user
 
 from app.accounts.models import LoginSession, User
+from app.core.db import sqlite_immediate
 from app.core.types import utcnow
 from app.extensions import db
 
@@ -44,7 +45,15 @@ def load_user(user_id: str) -> User | None:
         return None
     now = utcnow()
     if now - login_session.last_seen_at > _TOUCH_EVERY:
-        _touch(login_session.id, now)
+        if sqlite_immediate.get():
+            # A write request already holds SQLite's write lock in its own transaction: a
+            # second connection asking for it would wait on ourselves. Note it here; the
+            # request's commit keeps it.
+            db.session.execute(sa.update(LoginSession).where(
+                LoginSession.id == login_session.id, LoginSession.last_seen_at < now - _TOUCH_EVERY)
+                .values(last_seen_at=now))
+        else:
+            _touch(login_session.id, now)
     return user
 
 

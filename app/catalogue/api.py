@@ -48,14 +48,23 @@ def courses():
     filters = services.CourseFilters.from_args(request.args)
     try:
         stmt = services.filtered_courses(filters)
+    except services.FilterError:
+        abort(400)
+    return paginated_json(stmt, course_json)
+
+
+def paginated_json(stmt, to_json, default_per_page: int = 20):  # noqa: ANN001
+    """One page of `stmt` as `{"items", "page", "pages", "total"}`: `page` (from 1) and
+    `per_page` (1–100) from the query; out of range answers 400."""
+    try:
         page_number = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 20))
-    except (services.FilterError, ValueError):
+        per_page = int(request.args.get("per_page", default_per_page))
+    except ValueError:
         abort(400)
     if page_number < 1 or not 1 <= per_page <= 100:
         abort(400)
     page = db.paginate(stmt, page=page_number, per_page=per_page, error_out=False)
-    return jsonify(items=[course_json(c) for c in page.items], page=page.page, pages=page.pages, total=page.total)
+    return jsonify(items=[to_json(item) for item in page.items], page=page.page, pages=page.pages, total=page.total)
 
 
 @bp.route("/courses/<slug>")

@@ -35,6 +35,9 @@ class OutboxMessage(db.Model):
     attachment_kind: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     attachment_ref: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(200), unique=True)
+    # Set while the message waits to be rendered: the template's context as ids and plain
+    # values. Queued inside a write, rendered after its commit (outside the write lock).
+    render_context: so.Mapped[dict | None] = so.mapped_column(sa.JSON(none_as_null=True))
     status: so.Mapped[OutboxStatus] = so.mapped_column(
         enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True
     )

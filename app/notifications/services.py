@@ -11,11 +11,11 @@ from contextlib import nullcontext
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, render_template
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale, gettext as _
 
 from app.core.cas import compare_and_set
-from app.core.db import begin_write
+from app.core.db import begin_write, deferred_reads
 from app.core.errors import Conflict
 from app.core.types import utcnow
 from app.extensions import db
@@ -46,25 +46,21 @@ def queue_email(
         if exists:
             return None
     language = getattr(user, "locale", None) or "en"
-    # Jobs and commands have no request: give url_for one at the public address.
-    request_ctx = (
-        nullcontext() if has_request_context()
-        else current_app.test_request_context(base_url=current_app.config["PONTE_BASE_URL"])
-    )
-    with request_ctx, force_locale(language):
-        context = {"user": user, "base_url": current_app.config["PONTE_BASE_URL"], **context}
-        subject = render_template(f"email/{template}.subject.txt", **context).strip()
-        text = render_template(f"email/{template}.txt", **context)
-        html = render_template(f"email/{template}.html", **context)
+    portable = _portable({"user": user, **context}) if _render_later() else None
+    if portable is not None:
+        subject = text = html = ""  # rendered after the commit, outside the write lock
+    else:
+        subject, text, html = _render(template, language, {"user": user, **context})
     message = OutboxMessage(
         recipient=user.email,
         recipient_name=getattr(user, "full_name", "") or "",
         user_id=getattr(user, "id", None),
         language=language,
         template=template,
-        subject=" ".join(subject.split())[:300],
+        subject=subject,
         body_text=text,
         body_html=html,
+        render_context=portable,
         dedupe_key=dedupe_key,
         attachment_kind=attachment[0] if attachment else None,
         attachment_ref=attachment[1] if attachment else None,
@@ -72,15 +68,118 @@ def queue_email(
     if dedupe_key is None:
         db.session.add(message)
         db.session.flush()
-        return message
-    try:
-        # Two schedulers queuing the same reminder at once: the unique key lets one win.
-        with db.session.begin_nested():
-            db.session.add(message)
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        return None
+    else:
+        try:
+            # Two schedulers queuing the same reminder at once: the unique key lets one win.
+            with db.session.begin_nested():
+                db.session.add(message)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            return None
+    if portable is not None:
+        g.setdefault("ponte_unrendered", []).append(message.id)
     return message
+
+
+def _render_later() -> bool:
+    """In a web request the email is rendered after the commit (the request's write lock
+    is held only for its rows); jobs and commands render at once."""
+    return has_request_context() and current_app.config.get("PONTE_RENDER_AFTER_COMMIT", True)
+
+
+def _render(template: str, language: str, context: dict) -> tuple[str, str, str]:
+    # Jobs and commands have no request: give url_for one at the public address.
+    request_ctx = (
+        nullcontext() if has_request_context()
+        else current_app.test_request_context(base_url=current_app.config["PONTE_BASE_URL"])
+    )
+    with request_ctx, force_locale(language):
+        context = {"base_url": current_app.config["PONTE_BASE_URL"], **context}
+        subject = render_template(f"email/{template}.subject.txt", **context).strip()
+        text = render_template(f"email/{template}.txt", **context)
+        html = render_template(f"email/{template}.html", **context)
+    return " ".join(subject.split())[:300], text, html
+
+
+def _portable(context: dict) -> dict | None:
+    """The context as JSON: rows as {"$row": table, "id": n}, lists of rows, dates and
+    plain values. None when something else is in it (then it is rendered at once)."""
+    def one(value: Any) -> Any:
+        if isinstance(value, db.Model) and getattr(value, "id", None) is not None:
+            return {"$row": type(value).__name__, "id": value.id}
+        if isinstance(value, list | tuple):
+            return [one(v) for v in value]
+        if isinstance(value, dt.datetime):
+            return {"$datetime": value.isoformat()}
+        if isinstance(value, dt.date):
+            return {"$date": value.isoformat()}
+        if value is None or isinstance(value, str | int | float | bool):
+            return value
+        raise TypeError(type(value).__name__)
+
+    try:
+        return {key: one(value) for key, value in context.items()}
+    except TypeError:
+        return None
+
+
+def _revive(portable: dict) -> dict:
+    registry = db.Model.registry._class_registry  # noqa: SLF001 - SQLAlchemy's own map of model names
+
+    def one(value: Any) -> Any:
+        if isinstance(value, list):
+            return [one(v) for v in value]
+        if isinstance(value, dict) and "$row" in value:
+            return db.session.get(registry[value["$row"]], value["id"])
+        if isinstance(value, dict) and "$datetime" in value:
+            return dt.datetime.fromisoformat(value["$datetime"])
+        if isinstance(value, dict) and "$date" in value:
+            return dt.date.fromisoformat(value["$date"])
+        return value
+
+    return {key: one(value) for key, value in portable.items()}
+
+
+def render_pending(message_ids: list[int] | None = None) -> int:
+    """Render queued messages that wait for it (those of `message_ids`, or all), each in
+    its own short write after reading and rendering: the write lock is held only for the
+    UPDATE. A message someone else rendered meanwhile is left alone. Returns how many."""
+    stmt = sa.select(OutboxMessage).where(OutboxMessage.render_context.is_not(None))
+    if message_ids is not None:
+        stmt = stmt.where(OutboxMessage.id.in_(message_ids))
+    rendered = 0
+    with deferred_reads():  # reading and rendering take no write lock, even inside a POST
+        messages = db.session.scalars(stmt.order_by(OutboxMessage.id)).all()
+    for message in messages:
+        message_id = message.id
+        try:
+            with deferred_reads():
+                subject, text, html = _render(message.template, message.language, _revive(message.render_context))
+        except Exception:  # noqa: BLE001 - one bad message must not hold up the others
+            db.session.rollback()
+            log.exception("email %s could not be rendered", message_id)
+            continue
+        db.session.rollback()
+        begin_write()
+        message = db.session.get(OutboxMessage, message_id)
+        rendered += compare_and_set(message, OutboxMessage.render_context.is_not(None), subject=subject,
+                                    body_text=text, body_html=html, render_context=None)
+        db.session.commit()
+    return rendered
+
+
+def render_after_request(response):  # noqa: ANN001, ANN201 - Flask's after_request hook
+    """The emails this request queued, rendered now that its transaction has committed.
+    A failure leaves them for the delivery loop, which renders before it sends."""
+    ids = g.pop("ponte_unrendered", None)
+    if ids:
+        try:
+            db.session.rollback()
+            render_pending(ids)
+        except Exception:  # noqa: BLE001 - never fail a request that has committed
+            db.session.rollback()
+            log.exception("rendering queued emails after the commit failed")
+    return response
 
 
 def _mail_domain() -> str:
@@ -192,13 +291,18 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
         .limit(limit)
     ).all()
     db.session.commit()
+    if ids:
+        render_pending(ids)  # queued by a request that ended before rendering them
     counts = {"sent": 0, "failed": 0, "retry": 0}
     backend = get_backend()
     for message_id in ids:
         if not claim(message_id, worker):
             continue
         try:
-            email = build_email(db.session.get(OutboxMessage, message_id))
+            message = db.session.get(OutboxMessage, message_id)
+            if message.render_context is not None:
+                raise RuntimeError("the email could not be rendered")
+            email = build_email(message)
             db.session.rollback()  # no transaction held open across the network
             backend.send(email)
         except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried

@@ -51,7 +51,8 @@ class ScheduleConflict(Conflict):
 
 # --- queries ------------------------------------------------------------------------
 
-def course_sessions(course_id: int, *, include_cancelled: bool = True) -> list[CourseSession]:
+def course_sessions_query(course_id: int, *, include_cancelled: bool = True) -> sa.Select:
+    """A course's sessions in time order, with venue and instructors loaded (two queries)."""
     stmt = (
         sa.select(CourseSession)
         .where(CourseSession.course_id == course_id)
@@ -60,7 +61,11 @@ def course_sessions(course_id: int, *, include_cancelled: bool = True) -> list[C
     )
     if not include_cancelled:
         stmt = stmt.where(CourseSession.status == SessionStatus.SCHEDULED)
-    return list(db.session.scalars(stmt).unique())
+    return stmt
+
+
+def course_sessions(course_id: int, *, include_cancelled: bool = True) -> list[CourseSession]:
+    return list(db.session.scalars(course_sessions_query(course_id, include_cancelled=include_cancelled)).unique())
 
 
 def group_by_local_day(sessions: list[CourseSession], tz_name: str) -> list[tuple[dt.date, list[CourseSession]]]:

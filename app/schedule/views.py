@@ -13,6 +13,7 @@ from app.core.errors import DomainError
 from app.core.timezones import to_local
 from app.enrolment.forms import ConfirmForm
 from app.extensions import db
+from app.catalogue.api import paginated_json
 from app.schedule import services
 from app.schedule.ical import build_calendar
 from app.schedule.models import CourseSession
@@ -56,8 +57,7 @@ def api_sessions(slug: str):
             "mandatory": s.is_mandatory,
         }
 
-    items = [session_json(s) for s in services.course_sessions(course.id)]
-    return jsonify(items=items, page=1, pages=1, total=len(items))
+    return paginated_json(services.course_sessions_query(course.id), session_json, default_per_page=50)
 
 
 @bp.route("/courses/<slug>/sessions.ics")

@@ -106,3 +106,27 @@ def test_successful_logins_do_not_count_against_the_limit(client, auth, app_ctx)
     for _ in range(7):
         assert auth.login("marco@example.org").status_code == 302
         auth.logout()
+
+
+def test_a_write_by_a_device_not_seen_for_a_while_notes_it_without_waiting_on_itself(app, client, auth, caplog):
+    """A POST holds SQLite's write lock from its first query; the "last seen" note of an
+    older login goes into that same transaction (a second connection would wait for the
+    lock its own request holds, until the busy timeout)."""
+    import datetime as dt
+
+    from app.core.types import utcnow
+    from tests.factories import CourseFactory
+
+    with app.app_context():
+        UserFactory(email="marco@example.org")
+        slug = CourseFactory(capacity=5).slug
+        db.session.commit()
+    auth.login("marco@example.org")
+    with app.app_context():
+        db.session.execute(sa.update(LoginSession).values(last_seen_at=utcnow() - dt.timedelta(minutes=30)))
+        db.session.commit()
+    assert client.post(f"/courses/{slug}/enrol").status_code == 302
+    assert "could not note login session" not in caplog.text
+    with app.app_context():
+        seen = db.session.scalar(sa.select(LoginSession.last_seen_at))
+        assert utcnow() - seen < dt.timedelta(minutes=1)

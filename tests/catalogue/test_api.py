@@ -49,3 +49,18 @@ def test_sessions_carry_the_course_zone_offset_across_dst(client):
     assert [i["starts_at"] for i in items] == ["2027-03-26T09:30:00+01:00", "2027-03-29T09:30:00+02:00"]
     assert items[0]["venue"]["name"] == "Casa" and items[0]["timezone"] == "Europe/Rome"
     assert b"secret.example" not in response.data
+
+
+def test_the_sessions_api_paginates_for_real(client):
+    course = CourseFactory(slug="long", starts_on=dt.date(2027, 3, 1), ends_on=dt.date(2027, 3, 31))
+    for day in range(30):
+        SessionFactory(course=course, title=f"Day {day + 1}",
+                       starts_at=dt.datetime(2027, 3, 1 + day, 8, tzinfo=dt.timezone.utc),
+                       ends_at=dt.datetime(2027, 3, 1 + day, 9, tzinfo=dt.timezone.utc))
+    first = client.get("/api/v1/courses/long/sessions?per_page=12").json
+    assert (first["page"], first["pages"], first["total"], len(first["items"])) == (1, 3, 30, 12)
+    last = client.get("/api/v1/courses/long/sessions?per_page=12&page=3").json
+    assert [i["title"] for i in last["items"]] == [f"Day {d}" for d in range(25, 31)]
+    assert client.get("/api/v1/courses/long/sessions").json["pages"] == 1  # 50 a page by default
+    assert client.get("/api/v1/courses/long/sessions?per_page=101").status_code == 400
+    assert client.get("/api/v1/courses/long/sessions?page=0").status_code == 400
