@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask
 PORT   ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test setup system-packages translations extract-messages bench clean
+.PHONY: run test setup system-packages translations extract-messages bench bench-smoke clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,19 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 
+# Benchmarks (bench/): figures as ratios to a bare baseline measured in the same run.
 bench: setup
+	@.ci/system-packages --bench
+	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/enrol_rush.py
+	$(BIN)/python bench/certificates.py
+
+# The same benchmarks at a size of seconds, so that CI keeps them working.
+bench-smoke: setup
+	@.ci/system-packages --bench
+	BENCH_SECONDS=1 BENCH_ROSTER=40 $(BIN)/python bench/pages.py
+	BENCH_SECONDS=1 BENCH_USERS=40 BENCH_PLACES=10 $(BIN)/python bench/enrol_rush.py
+	BENCH_CERTS=20 $(BIN)/python bench/certificates.py
 
 clean:
 	rm -rf $(VENV) .coverage

@@ -95,7 +95,7 @@ def bulk_issue() -> tuple[float, int]:
     from app import create_app
     from app.accounts.models import User
     from app.catalogue.models import Course, CourseKind, CourseStatus
-    from app.certificates.services import issue_all
+    from app.certificates.services import run_batch, start_batch
     from app.enrolment.models import Enrolment, EnrolmentStatus
     from app.extensions import db
     from app.schedule.models import CourseSession, SessionKind
@@ -120,10 +120,16 @@ def bulk_issue() -> tuple[float, int]:
             db.session.flush()
             db.session.add(Attendance(session_id=s.id, enrolment_id=e.id, status="present", method="sheet"))
         db.session.commit()
-        t0 = time.perf_counter()
-        issued, _total = issue_all(course, None)
+        # the path production takes: "Issue all eligible" starts a batch, a worker runs it
+        admin = User(email="admin@example.org", password_hash="x", full_name="Bench Admin")
+        db.session.add(admin)
         db.session.commit()
-        return issued / (time.perf_counter() - t0), issued
+        t0 = time.perf_counter()
+        batch = start_batch(course, admin)
+        db.session.commit()
+        assert run_batch(batch.id)
+        db.session.refresh(batch)
+        return batch.issued_count / (time.perf_counter() - t0), batch.issued_count
 
 
 def main() -> None:
@@ -142,11 +148,14 @@ def main() -> None:
     print(f"  bare ReportLab page, same text, no QR (baseline) {base_rate:8.1f} /s")
     print(f"  certificate, Latin names                         {latin_rate:8.1f} /s   ratio {latin_rate / base_rate:.0%}")
     print(f"  certificate, Chinese names                       {zh_rate:8.1f} /s   ratio {zh_rate / base_rate:.0%}")
+    growth = late - early
+    verdict = "flat" if growth < 1 else f"GROWS by {growth:.2f} MiB"
     print(f"  peak RSS of the process {rss:.0f} MiB; Python memory still held after 1/10 of a batch "
-          f"{early:.2f} MiB, after all of it {late:.2f} MiB (flat)")
+          f"{early:.2f} MiB, after all of it {late:.2f} MiB ({verdict})")
     rate, issued = bulk_issue()
-    print(f"  bulk issue (database + render + SHA-256 + outbox): {issued} in {issued / rate:.1f} s = {rate:.1f} /s")
-    ok = latin_rate >= 100 and late - early < 1
+    print(f"  bulk issue through a batch, as 'Issue all eligible' runs it (database + render + SHA-256 + outbox): "
+          f"{issued} in {issued / rate:.1f} s = {rate:.1f} /s")
+    ok = latin_rate >= 100 and growth < 1
     print("  result:", "OK" if ok else "BELOW EXPECTATION (100 Latin certificates per second, flat memory)")
 
 
