@@ -61,10 +61,13 @@ class Eligibility:
     progress: Progress | None = None
 
 
-def eligibility(course: Course | None, enrolments: list[Enrolment], now: dt.datetime | None = None) -> dict[int, Eligibility]:
+def eligibility(course: Course | None, enrolments: list[Enrolment], now: dt.datetime | None = None,
+                progress: dict[int, Progress] | None = None) -> dict[int, Eligibility]:
     """Which kinds each enrolment qualifies for and, where not, why. Two queries in all,
-    also across several courses (pass course=None: each enrolment's own course counts)."""
-    progress = progress_for(course, enrolments, now)
+    also across several courses (pass course=None: each enrolment's own course counts);
+    none when the caller passes the `progress` it has already computed for them."""
+    if progress is None or not all(e.id in progress for e in enrolments):
+        progress = progress_for(course, enrolments, now)
     result = {}
     for e in enrolments:
         course = e.course

@@ -106,7 +106,7 @@ def _portable(context: dict) -> dict | None:
     plain values. None when something else is in it (then it is rendered at once)."""
     def one(value: Any) -> Any:
         if isinstance(value, db.Model) and getattr(value, "id", None) is not None:
-            return {"$row": type(value).__name__, "id": value.id}
+            return {"$row": value.__class__.__name__, "id": value.id}  # __class__: also through current_user
         if isinstance(value, list | tuple):
             return [one(v) for v in value]
         if isinstance(value, dt.datetime):

@@ -40,8 +40,9 @@ def dashboard():
     ).all()
     positions = enrolment_services.positions_of(enrolments)
     upcoming = schedule.personal_sessions(current_user, start=utcnow(), end=utcnow() + dt.timedelta(days=14),
-                                          include_cancelled=False)[:8]
+                                          include_cancelled=False, limit=8)
     placed = [e for e in enrolments if e.holds_place]
+    progress = teaching.progress_for(None, placed)
     issued = db.session.scalars(
         sa.select(Certificate).where(Certificate.enrolment_id.in_([e.id for e in enrolments] or [0]))
         .order_by(Certificate.issued_at.desc())
@@ -52,8 +53,9 @@ def dashboard():
                     or (c.status is CertificateStatus.REVOKED and (c.enrolment_id, c.kind) not in valid)]
     return render_template(
         "participant/dashboard.html", enrolments=enrolments, positions=positions, upcoming=upcoming,
-        progress=teaching.progress_for(None, placed), certificates=certificates,
-        eligibility=certificate_services.eligibility(None, [e for e in placed if e.course.ends_on <= utcnow().date()]),
+        progress=progress, certificates=certificates,
+        eligibility=certificate_services.eligibility(None, [e for e in placed if e.course.ends_on <= utcnow().date()],
+                                                     progress=progress),
         course_of={e.id: e.course for e in enrolments},
         can_withdraw={e.id: enrolment_services.can_withdraw(e) for e in enrolments},
     )

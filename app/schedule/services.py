@@ -88,7 +88,7 @@ def visible_to_enrolment_clause():
 
 
 def personal_sessions(user: User, start: dt.datetime | None = None, end: dt.datetime | None = None,
-                      *, include_cancelled: bool = True) -> list[CourseSession]:
+                      *, include_cancelled: bool = True, limit: int | None = None) -> list[CourseSession]:
     """Sessions of the user's accepted courses (their cohort only) and the sessions they teach."""
     as_participant = (
         sa.select(CourseSession.id)
@@ -111,6 +111,8 @@ def personal_sessions(user: User, start: dt.datetime | None = None, end: dt.date
         stmt = stmt.where(CourseSession.starts_at < end)
     if not include_cancelled:
         stmt = stmt.where(CourseSession.status == SessionStatus.SCHEDULED)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt).unique())
 
 
@@ -580,16 +582,24 @@ def my_signups(user: User, session_ids: list[int]) -> set[int]:
 
 # --- overlaps for a participant -----------------------------------------------------
 
-def overlaps_with_my_courses(course: Course, user: User) -> list[tuple[CourseSession, CourseSession]]:
-    """Pairs (session of this course, session of another accepted course) that overlap."""
+def overlaps_with_my_courses(course: Course, user: User,
+                             sessions: list[CourseSession] | None = None) -> list[tuple[CourseSession, CourseSession]]:
+    """Pairs (session of this course, session of another accepted course) that overlap.
+    Pass the course's `sessions` when they are loaded already; the user's own are read
+    only within the course's span (the cost does not grow with years of history)."""
     if not user.is_authenticated:
         return []
-    mine = personal_sessions(user, include_cancelled=False)
+    if sessions is None:
+        sessions = course_sessions(course.id, include_cancelled=False)
+    ours = [s for s in sessions if s.status is SessionStatus.SCHEDULED]
+    if not ours:
+        return []
+    mine = personal_sessions(user, min(s.starts_at for s in ours), max(s.ends_at for s in ours), include_cancelled=False)
     mine = [s for s in mine if s.course_id != course.id]
     if not mine:
         return []
     pairs = []
-    for s in course_sessions(course.id, include_cancelled=False):
+    for s in ours:
         for other in mine:
             if s.starts_at < other.ends_at and other.starts_at < s.ends_at:
                 pairs.append((s, other))

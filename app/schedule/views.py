@@ -35,7 +35,7 @@ def _schedule_preview(_app, course: Course, user) -> dict:  # noqa: ANN001
         "schedule_days": services.group_by_local_day(sessions, course.timezone),
         "join_links": join_links,
         "signed_up": signed_up,
-        "overlaps": services.overlaps_with_my_courses(course, user),
+        "overlaps": services.overlaps_with_my_courses(course, user, sessions),
         "signup_form": ConfirmForm(),
     }
 

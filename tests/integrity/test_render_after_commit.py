@@ -76,3 +76,24 @@ def test_jobs_and_commands_render_at_once(app):
         db.session.flush()
         message = outbox.queue_email(user, "password_reset", token="abc", minutes=60)
         assert message.render_context is None and message.body_text
+
+
+def test_the_signed_in_user_as_context_is_rendered_too(app, client):
+    """`current_user` is a proxy: it is stored as the row it stands for."""
+    from flask_login import login_user
+
+    with app.app_context(), app.test_request_context("/"):
+        sender = UserFactory(full_name="Paolo Esposito")
+        user = UserFactory(email="t@example.org")
+        course = CourseFactory(title="Water Forum")
+        db.session.flush()
+        login_user(sender)
+        from flask_login import current_user
+
+        message = outbox.queue_email(user, "staff_message", course=course, subject="Room change", body="Aula 3",
+                                     sender=current_user)
+        assert message.render_context["sender"] == {"$row": "User", "id": sender.id}
+        db.session.commit()
+        assert outbox.render_pending([message.id]) == 1
+        db.session.refresh(message)
+        assert "Aula 3" in message.body_text
