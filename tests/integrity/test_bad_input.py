@@ -125,7 +125,7 @@ def test_generated_values_at_every_list_parameter_never_answer_5xx(app, world, r
     client = app.test_client()
     login_as(client, w, role)
 
-    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def check(data):
         for template, names in _LISTS[role]:
