@@ -84,6 +84,16 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+def _join_background_batches() -> None:
+    """A test that pressed "Issue all eligible" started a batch thread: let it finish
+    before the tables are emptied under it (else its inserts race the clean-up)."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith("certificate-batch-"):
+            thread.join(timeout=120)
+
+
 @pytest.fixture
 def app(_schema, request):
     overrides = {}
@@ -94,6 +104,7 @@ def app(_schema, request):
     app.test_client_class = FreshContextClient
     limiter.reset()
     yield app
+    _join_background_batches()
     with app.app_context():
         db.session.remove()
         _empty_all_tables()

@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import Config, FreshContextClient, _empty_all_tables
+from tests.conftest import Config, FreshContextClient, _empty_all_tables, _join_background_batches
 
 CHROMIUM = os.environ.get("PONTE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -47,6 +47,7 @@ def live_server(_schema):
     yield app
     server.shutdown()
     thread.join(timeout=10)
+    _join_background_batches()
     from app.extensions import limiter
 
     limiter.reset()
