@@ -15,6 +15,7 @@ from app.catalogue.models import EnrolmentMode
 from app.core.types import utcnow
 from app.enrolment.models import Enrolment, EnrolmentStatus as S
 from app.extensions import db
+from app.schedule.models import CourseSession
 from app.teaching.models import Attendance, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
 from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 
@@ -28,6 +29,7 @@ class _Forms(HTMLParser):
         super().__init__()
         self.forms: list[tuple[str, dict]] = []
         self._current: dict | None = None
+        self._select: tuple[str, bool] | None = None
 
     def handle_starttag(self, tag, attrs):  # noqa: ANN001
         a = dict(attrs)
@@ -41,9 +43,26 @@ class _Forms(HTMLParser):
             if kind not in ("submit", "button"):
                 self._current.setdefault(a["name"], a.get("value", ""))
 
+        elif tag == "select" and self._current is not None and a.get("name"):
+            self._select = (a["name"], "multiple" in a)
+        elif tag == "option" and self._current is not None and self._select:
+            name, multiple = self._select
+            value = a.get("value", "")
+            if "selected" in a:
+                if multiple:
+                    self._current.setdefault(name, []).append(value)
+                else:
+                    self._current[name] = value
+            elif not multiple:
+                self._current.setdefault(name, value)  # a single select sends its first option
+        elif tag == "textarea" and self._current is not None and a.get("name"):
+            self._current.setdefault(a["name"], "")
+
     def handle_endtag(self, tag):  # noqa: ANN001
         if tag == "form":
             self._current = None
+        elif tag == "select":
+            self._select = None
 
 
 def form(html: str, action_part: str, having: str | None = None) -> tuple[str, dict]:
@@ -126,3 +145,27 @@ def test_verify_by_serial_and_code_works_with_csrf_on(app, client):
     assert not re.search(r'name="csrf_token"', page)  # a public look-up: no token, on purpose
     response = client.post("/verify", data={"serial": "PONTE-2026-000001", "code": "K1-AAAA-BBBB-CCCC-DDDD"})
     assert response.status_code == 404 and "No certificate matches" in response.get_data(as_text=True)
+
+
+def test_an_admin_puts_an_instructor_from_outside_the_staff_on_a_session(app, client):
+    """The admin's session form, as rendered and submitted with its token: the chosen
+    instructor joins the course's staff and teaches the session."""
+    with app.app_context():
+        course = CourseFactory(starts_on=dt.date(2027, 1, 18), ends_on=dt.date(2027, 1, 22))
+        admin = UserFactory(role=Role.ADMIN)
+        teacher = UserFactory(full_name="Li Na", role=Role.INSTRUCTOR)
+        db.session.commit()
+        slug, email, teacher_id, course_id = course.slug, admin.email, teacher.id, course.id
+    login(client, email)
+    page = client.get(f"/teach/courses/{slug}/sessions/new").get_data(as_text=True)
+    assert "Li Na (joins the staff)" in page
+    action, fields = form(page, "", having="title")
+    assert fields["csrf_token"] and fields["kind"] and fields["repeat"] == "none"
+    fields.update(title="Circular design", day="2027-01-19", start="09:30", end="11:00",
+                  instructor_ids=[str(teacher_id)])
+    assert client.post(action or f"/teach/courses/{slug}/sessions/new", data=fields).status_code == 302
+    with app.app_context():
+        staff = db.session.scalars(sa.select(CourseStaff).where(CourseStaff.course_id == course_id)).all()
+        assert [(s.user_id, s.role) for s in staff] == [(teacher_id, StaffRole.INSTRUCTOR)]
+        session = db.session.scalar(sa.select(CourseSession).where(CourseSession.course_id == course_id))
+        assert session.title == "Circular design" and [i.id for i in session.instructors] == [teacher_id]

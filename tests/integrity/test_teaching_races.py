@@ -5,9 +5,11 @@ click (an audit event, an email or a row per twin) or answered 500 on the unique
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import sqlalchemy as sa
 import time_machine
+from flask import g
 
 from app.accounts.models import Role
 from app.catalogue.models import Course
@@ -16,12 +18,14 @@ from app.core.types import utcnow
 from app.enrolment.models import Enrolment, EnrolmentStatus as S
 from app.extensions import db
 from app.jobs.models import JobRequest
-from app.schedule.models import CourseSession
+from app.notifications import services as outbox
+from app.notifications.models import OutboxMessage
+from app.schedule.models import CourseSession, SessionDecline
 from app.teaching import services as teaching
 from app.teaching.models import Attendance, AttendanceMethod, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 from tests.integrity.harness import (
-    Shot, assert_doctor_clean, audits, emails, no_5xx, outcome, race, same, signed_in, twins,
+    TWINS, Shot, assert_doctor_clean, audits, emails, no_5xx, outcome, race, same, signed_in, twins,
 )
 
 NOW = utcnow().replace(second=5, microsecond=0)
@@ -219,3 +223,74 @@ def test_eight_run_now_clicks_ask_once(app):
     assert codes == [302] * 8
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(JobRequest.id))) == 1 and audits("job.requested") == 1
+
+
+def test_eight_not_coming_clicks_record_once(app):
+    w = _running_course(app)
+    with app.app_context():
+        course = db.session.get(Course, w["course_id"])
+        start = NOW + dt.timedelta(days=1)
+        bus = SessionFactory(course=course, capacity=3, starts_at=start, ends_at=start + dt.timedelta(hours=4))
+        db.session.commit()
+        bus_id = bus.id
+    codes = race(same(Shot(None, f"/sessions/{bus_id}/decline"), twins(app, w["participant"])))
+    no_5xx(codes)
+    assert outcome(codes) == {302: 1, 409: 7}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(SessionDecline.id))) == 1
+        assert audits("session.declined") == 1
+    assert_doctor_clean(app)
+
+
+def test_eight_saves_of_a_session_with_a_new_instructor_add_them_to_the_staff_once(app):
+    w = _running_course(app)
+    with app.app_context():
+        course = db.session.get(Course, w["course_id"])
+        start = dt.datetime.combine(course.ends_on, dt.time(9), dt.timezone.utc)
+        later = SessionFactory(course=course, title="Closing", starts_at=start, ends_at=start + dt.timedelta(hours=2))
+        teacher = UserFactory(role=Role.INSTRUCTOR)
+        db.session.commit()
+        later_id, teacher_id, day = later.id, teacher.id, course.ends_on.isoformat()
+    data = {"title": "Closing", "kind": "lecture", "day": day, "start": "10:00", "end": "12:00", "venue_id": "0",
+            "cohort_id": "0", "repeat": "none", "scope": "this", "counts_for_attendance": "y", "instructor_ids": [str(teacher_id)]}
+    path = f"/teach/courses/{w['slug']}/sessions/{later_id}/edit"
+    codes = race(same(Shot(None, path, data), twins(app, w["admin"])))
+    no_5xx(codes)
+    assert codes == [302] * 8  # the same form, saved: the twins find nothing left to change
+    with app.app_context():
+        staff = db.session.scalars(sa.select(CourseStaff).where(CourseStaff.user_id == teacher_id)).all()
+        assert [(s.course_id, s.role) for s in staff] == [(w["course_id"], StaffRole.INSTRUCTOR)]
+        assert audits("course_staff.added") == 1
+        assert [i.id for i in db.session.get(CourseSession, later_id).instructors] == [teacher_id]
+    assert_doctor_clean(app)
+
+
+def test_eight_renderers_of_one_queued_email_render_it_once(app):
+    with app.app_context(), app.test_request_context("/"):
+        user = UserFactory(email="r@example.org")
+        course = CourseFactory(title="Blue Economy")
+        db.session.flush()
+        message_id = outbox.queue_email(user, "enrolment", move="accepted", course=course, enrolment=None).id
+        db.session.commit()
+        g.pop("ponte_unrendered")  # as if its request had died: eight delivery loops find it
+    barrier, counts, errors = threading.Barrier(TWINS), [], []
+
+    def render() -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=30)
+                counts.append(outbox.render_pending([message_id]))
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=render) for _ in range(TWINS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == [] and sum(counts) == 1, (errors, counts)
+    with app.app_context():
+        message = db.session.get(OutboxMessage, message_id)
+        assert message.render_context is None and "Blue Economy" in message.subject and "Blue Economy" in message.body_text
+    assert_doctor_clean(app)
