@@ -58,6 +58,16 @@ def _running_course(app, *, ended: bool = False):
     return world
 
 
+def _bus(app, w) -> int:  # noqa: ANN001
+    """Tomorrow's site-visit bus of the world's course, with three places of its own."""
+    with app.app_context():
+        course = db.session.get(Course, w["course_id"])
+        start = NOW + dt.timedelta(days=1)
+        bus = SessionFactory(course=course, capacity=3, starts_at=start, ends_at=start + dt.timedelta(hours=4))
+        db.session.commit()
+        return bus.id
+
+
 def test_eight_check_ins_with_one_code_mark_once(app):
     w = _running_course(app)
     with time_machine.travel(NOW, tick=False):
@@ -136,12 +146,7 @@ def test_eight_completions_record_once(app):
 
 def test_eight_sign_ups_and_eight_give_backs_of_one_bus_seat(app):
     w = _running_course(app)
-    with app.app_context():
-        course = db.session.get(Course, w["course_id"])
-        start = NOW + dt.timedelta(days=1)
-        bus = SessionFactory(course=course, capacity=3, starts_at=start, ends_at=start + dt.timedelta(hours=4))
-        db.session.commit()
-        bus_id = bus.id
+    bus_id = _bus(app, w)
     tabs = twins(app, w["participant"])
     codes = race(same(Shot(None, f"/sessions/{bus_id}/signup"), tabs))
     no_5xx(codes)
@@ -227,12 +232,7 @@ def test_eight_run_now_clicks_ask_once(app):
 
 def test_eight_not_coming_clicks_record_once(app):
     w = _running_course(app)
-    with app.app_context():
-        course = db.session.get(Course, w["course_id"])
-        start = NOW + dt.timedelta(days=1)
-        bus = SessionFactory(course=course, capacity=3, starts_at=start, ends_at=start + dt.timedelta(hours=4))
-        db.session.commit()
-        bus_id = bus.id
+    bus_id = _bus(app, w)
     codes = race(same(Shot(None, f"/sessions/{bus_id}/decline"), twins(app, w["participant"])))
     no_5xx(codes)
     assert outcome(codes) == {302: 1, 409: 7}
