@@ -281,6 +281,23 @@ def seed_demo() -> None:
     print_logins()
 
 
+@seed_cli.command("scale")
+@click.option("--factor", type=float, default=1.0, show_default=True,
+              help="1 adds about 50 courses, 400 people, 2,000 enrolments, 500 sessions and 10,000 attendance rows.")
+def seed_scale(factor: float) -> None:
+    """Add a decade of programmes sized by FACTOR (for benchmarks; refused in production)."""
+    from app.admin.scale import load_scale
+
+    if current_app.config.get("PONTE_ENV") == "production":
+        raise click.ClickException("Scale data is never loaded under the production configuration.")
+    try:
+        summary = load_scale(factor)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Scale data loaded (factor {factor:g}): {summary}.")
+
+
 def print_logins() -> None:
     click.echo("Demo logins (password for each: %s):" % DEMO_PASSWORD)
     for email, role in DEMO_LOGINS:
