@@ -62,7 +62,7 @@ def dashboard():
     failed_emails = db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.status == OutboxStatus.FAILED))
     failed_runs = db.session.scalars(
         sa.select(JobRun).where(JobRun.outcome == JobOutcome.ERROR, JobRun.started_at >= now - dt.timedelta(days=7))
-        .order_by(JobRun.id.desc()).limit(5)).all()
+        .order_by(JobRun.started_at.desc()).limit(5)).all()
     events = db.session.scalars(sa.select(AuditEvent).options(so.joinedload(AuditEvent.actor))
                                 .order_by(AuditEvent.id.desc()).limit(10)).all()
     return render_template("admin/dashboard.html", counts=counts, pending_by_course=pending_by_course,
@@ -330,7 +330,9 @@ def jobs():
     job_ids = list(job_table())
     latest = {}
     for run in db.session.scalars(
-            sa.select(JobRun).where(JobRun.id.in_(sa.select(sa.func.max(JobRun.id)).group_by(JobRun.job_id)))):
+            sa.select(JobRun).where(JobRun.id.in_([  # each job's latest run, read from the index's end
+                sa.select(sa.func.max(JobRun.id)).where(JobRun.job_id == job_id).scalar_subquery()
+                for job_id in job_ids]))):
         latest[run.job_id] = run
     selected = request.args.get("job") or None
     if selected and selected not in job_ids:

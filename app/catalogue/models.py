@@ -57,6 +57,10 @@ class Course(db.Model):
         sa.CheckConstraint(
             "min_attendance_rate >= 0 AND min_attendance_rate <= 100", name="min_attendance_rate_percent"
         ),
+        # "Not ended yet" reads recent and coming courses only, with their zones (catalogue.services.not_ended).
+        sa.Index("ix_course_ends_on_timezone", "ends_on", "timezone"),
+        # Public lists: a status and "not ended" read the recent end of the index, not ten years of it.
+        sa.Index("ix_course_status_ends_on", "status", "ends_on"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -84,7 +88,7 @@ class Course(db.Model):
     enrolment_closes_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     withdrawal_deadline: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     status: so.Mapped[CourseStatus] = so.mapped_column(
-        enum_column(CourseStatus, "course_status"), default=CourseStatus.DRAFT, index=True
+        enum_column(CourseStatus, "course_status"), default=CourseStatus.DRAFT
     )
     # Certificate settings
     offers_attendance_certificate: so.Mapped[bool] = so.mapped_column(default=True)

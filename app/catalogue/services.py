@@ -10,6 +10,7 @@ import unicodedata
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import has_request_context, request
 from flask_babel import gettext as _
 
 from app.audit.services import record
@@ -35,15 +36,31 @@ def public_courses() -> sa.Select:
     )
 
 
-def course_today(now: dt.datetime) -> sa.ColumnElement:
-    """Each course's own "today" as an SQL expression: the date `now` falls on in the
-    course's zone (DESIGN.md rule 3), so that "not ended yet" means the same in a query
-    as on the course page. One CASE over the few zones in use."""
-    zones = db.session.scalars(sa.select(Course.timezone).distinct()).all()
+def not_ended(now: dt.datetime) -> sa.ColumnElement[bool]:
+    """The course's last day is not over in its own zone (DESIGN.md rule 3), as an SQL
+    condition, so that "not ended yet" means the same in a query as on the course page.
+
+    Every zone's date lies within a day of the UTC date, so a course that ended before
+    yesterday (UTC) has ended everywhere: the first, plain bound lets the database read
+    only recent and coming courses through the `ends_on` index, however many years of
+    history lie behind them; a CASE over the zones of those few courses decides the rest."""
+    earliest = now.date() - dt.timedelta(days=1)
+    zones = _zones_of_courses_ending_from(earliest)
     if not zones:
-        return sa.literal(now.date(), sa.Date)
-    return sa.case({z: sa.literal(local_date(now, z), sa.Date) for z in zones}, value=Course.timezone,
-                   else_=sa.literal(now.date(), sa.Date))
+        return Course.ends_on >= earliest
+    today = sa.case({z: sa.literal(local_date(now, z), sa.Date) for z in zones}, value=Course.timezone,
+                    else_=sa.literal(now.date(), sa.Date))
+    return sa.and_(Course.ends_on >= earliest, Course.ends_on >= today)
+
+
+def _zones_of_courses_ending_from(day: dt.date) -> list[str]:
+    """The zones of courses ending on `day` or later: one query a request (kept on it)."""
+    memo = {}
+    if has_request_context():
+        memo = request.__dict__.setdefault("ponte_course_zones", {})
+    if day not in memo:
+        memo[day] = db.session.scalars(sa.select(Course.timezone).where(Course.ends_on >= day).distinct()).all()
+    return memo[day]
 
 
 def has_ended(course: Course, now: dt.datetime | None = None) -> bool:
@@ -55,7 +72,7 @@ def upcoming_courses(limit: int | None = None, now: dt.datetime | None = None) -
     now = now or utcnow()
     stmt = (
         public_courses()
-        .where(Course.status == CourseStatus.PUBLISHED, Course.ends_on >= course_today(now))
+        .where(Course.status == CourseStatus.PUBLISHED, not_ended(now))
         .order_by(Course.starts_on, Course.id)
     )
     return stmt.limit(limit) if limit else stmt
@@ -64,7 +81,7 @@ def upcoming_courses(limit: int | None = None, now: dt.datetime | None = None) -
 def open_now_clause(now: dt.datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         Course.status == CourseStatus.PUBLISHED,
-        Course.ends_on >= course_today(now),
+        not_ended(now),
         sa.or_(Course.enrolment_opens_at.is_(None), Course.enrolment_opens_at <= now),
         sa.or_(Course.enrolment_closes_at.is_(None), Course.enrolment_closes_at > now),
     )
@@ -134,8 +151,8 @@ class CourseFilters:
 def filtered_courses(f: CourseFilters, now: dt.datetime | None = None) -> sa.Select:
     now = now or utcnow()
     stmt = public_courses()
-    if not f.include_past:
-        stmt = stmt.where(Course.ends_on >= course_today(now))
+    if not f.include_past and not f.open_now:  # open now includes not ended
+        stmt = stmt.where(not_ended(now))
     if f.q:
         like = "%" + f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(sa.or_(
@@ -170,16 +187,19 @@ def filtered_courses(f: CourseFilters, now: dt.datetime | None = None) -> sa.Sel
     return stmt.order_by(Course.starts_on, Course.id)
 
 
-def filter_choices() -> dict[str, list[tuple[str, str]]]:
-    """Programmes and cities that public courses have: two queries, whatever the rows."""
-    public = Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.CANCELLED))
+def filter_choices(include_past: bool = False, now: dt.datetime | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Programmes and cities of the public courses listed (those not ended, unless the
+    past is included): two queries, whatever the rows."""
+    listed = Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.CANCELLED))
+    if not include_past:
+        listed = sa.and_(listed, not_ended(now or utcnow()))
     programmes = db.session.execute(
         sa.select(Programme.slug, Programme.title)
-        .where(Programme.id.in_(sa.select(Course.programme_id).where(public)))
+        .where(Programme.id.in_(sa.select(Course.programme_id).where(listed)))
         .order_by(Programme.title)
     ).all()
     cities = db.session.scalars(
-        sa.select(Course.city).where(public, Course.city.is_not(None), Course.is_online.is_(False))
+        sa.select(Course.city).where(listed, Course.city.is_not(None), Course.is_online.is_(False))
         .distinct().order_by(Course.city)
     ).all()
     return {"programmes": [tuple(p) for p in programmes], "cities": [(c, c) for c in cities if c]}

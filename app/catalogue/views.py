@@ -31,7 +31,7 @@ def course_list():
     page = db.paginate(stmt, per_page=18, error_out=False, max_per_page=50)
     return render_template(
         "catalogue/list.html", page=page, filters=filters, args=filters.as_args(),
-        kinds=list(CourseKind), choices=services.filter_choices(),
+        kinds=list(CourseKind), choices=services.filter_choices(filters.include_past),
     )
 
 

@@ -29,7 +29,11 @@ ACTIVE = (EnrolmentStatus.PENDING, EnrolmentStatus.ACCEPTED, EnrolmentStatus.WAI
 
 class Enrolment(db.Model):
     __tablename__ = "enrolment"
-    __table_args__ = (sa.UniqueConstraint("course_id", "user_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("course_id", "user_id"),
+        # Rosters, waiting lists and counts of one course by status.
+        sa.Index("ix_enrolment_course_id_status", "course_id", "status"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id"), index=True)

@@ -18,6 +18,12 @@ class JobOutcome(enum.Enum):
 
 class JobRun(db.Model):
     __tablename__ = "job_run"
+    __table_args__ = (
+        # Runs pile up every minute for years: the latest run of each job, and recent failures,
+        # are read through these, never by scanning the history.
+        sa.Index("ix_job_run_job_id_id", "job_id", "id"),
+        sa.Index("ix_job_run_outcome_started_at", "outcome", "started_at"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     job_id: so.Mapped[str] = so.mapped_column(sa.String(60), index=True)

@@ -52,6 +52,7 @@ session_instructor = sa.Table(
     db.metadata,
     sa.Column("session_id", sa.ForeignKey("course_session.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_session_instructor_user_id", "user_id"),  # an instructor's sessions
 )
 
 
