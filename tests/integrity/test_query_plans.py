@@ -146,3 +146,30 @@ def test_the_seed_command_refuses_production_and_a_second_load(app, decade):
     app.config["PONTE_ENV"] = "testing"
     result = app.test_cli_runner().invoke(args=["seed", "scale", "--factor", "0.1"])
     assert result.exit_code != 0 and "already loaded" in result.output
+
+
+SCALE_PAGES = HOT_PAGES + [
+    ("participant", "/courses?kind=seminar&place=Rome&open=1&q=energy"),
+    ("participant", "/courses?past=1&page=2"),
+    ("participant", "/api/v1/courses"),
+    ("instructor", "/teach/"),
+    ("admin", "/admin/"),
+    ("admin", "/admin/courses"),
+    ("admin", "/admin/jobs"),
+]
+
+
+def test_no_page_sends_more_queries_after_a_decade_of_history(app):
+    """The pages of bench/scale.py, counted with the demo alone and again once a decade of
+    courses, people, enrolments, sessions and attendance has been added around it."""
+    def counts() -> dict[str, int]:
+        return {path: len(_selects_of(app, who, path)) for who, path in SCALE_PAGES}
+
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+    before = counts()
+    with app.app_context():
+        load_scale(0.3)
+        db.session.commit()
+    assert counts() == before
