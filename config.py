@@ -154,6 +154,12 @@ class Config:
     PONTE_PRIVACY_CONTACT = os.environ.get("PONTE_PRIVACY_CONTACT", "privacy@ponte.example.org")  # named on /privacy
     PONTE_START_SCHEDULER = False  # only `flask scheduler run` starts one
     PONTE_PAGE_CACHE_SECONDS = float(os.environ.get("PONTE_PAGE_CACHE_SECONDS", "5"))
+    # Its store (Flask-Caching): one per worker process, or a Redis that all workers share.
+    PONTE_CACHE_REDIS_URL = os.environ.get("PONTE_CACHE_REDIS_URL")
+    CACHE_TYPE = "RedisCache" if PONTE_CACHE_REDIS_URL else "SimpleCache"
+    CACHE_REDIS_URL = PONTE_CACHE_REDIS_URL
+    CACHE_KEY_PREFIX = "ponte:"
+    CACHE_THRESHOLD = 512  # SimpleCache: entries kept per process
     PONTE_CERT_FONT = os.environ.get("PONTE_CERT_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
     # Certificate keys, {id: key} oldest first, from PONTE_CERT_KEYS (see parse_cert_keys).
     # Unset (tests, older set-ups): one key, PONTE_CERT_KEY or derived from SECRET_KEY, with

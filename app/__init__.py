@@ -45,13 +45,14 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401 - every table known to SQLAlchemy and Alembic
     from app.accounts.sessions import load_user
-    from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from app.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, migrate
     from app.i18n import select_locale, select_timezone
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    cache.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)

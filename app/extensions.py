@@ -6,6 +6,7 @@ import sqlalchemy.orm as so
 from flask import request
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,6 +33,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+cache = Cache()  # the anonymous page cache (app/core/cache.py)
 
 
 def _client_ip() -> str:

@@ -1,6 +1,7 @@
-"""Rate limits shared by every web worker: two processes, each with its own create_app
-(two gunicorn workers), against a throw-away redis-server share one check-in limit of
-10 a minute; with the default memory:// storage each process counts on its own."""
+"""What web workers share through Redis. Rate limits: two processes, each with its own
+create_app (two gunicorn workers), against a throw-away redis-server share one check-in
+limit of 10 a minute; with the default memory:// storage each process counts on its own.
+The anonymous page cache: one worker's cached page is served by the other."""
 import json
 import os
 import shutil
@@ -86,3 +87,36 @@ def test_two_workers_with_memory_storage_each_count_alone(app):
     first = _worker("memory://", email, 7)
     second = _worker("memory://", email, 7)
     assert _let_through(first) == _let_through(second) == 7  # 14 in all, over the limit of 10
+
+
+def test_the_page_cache_is_shared_by_workers_through_redis(app, client, redis_url):
+    """With PONTE_CACHE_REDIS_URL, the cached page lives in Redis: another app (another
+    worker process) serves it, and it expires after PONTE_PAGE_CACHE_SECONDS."""
+    import redis
+
+    from app import create_app
+    from app.extensions import db
+    from tests.conftest import Config
+    from tests.factories import CourseFactory
+
+    class RedisConfig(Config):
+        PONTE_PAGE_CACHE_SECONDS = 30
+        CACHE_TYPE = "RedisCache"
+        CACHE_REDIS_URL = redis_url
+
+    one, two = create_app(RedisConfig), create_app(RedisConfig)
+    with one.app_context():
+        CourseFactory(title="Shared School")
+        db.session.commit()
+        db.session.remove()
+    assert "Shared School" in one.test_client().get("/courses").get_data(as_text=True)
+    with one.app_context():
+        CourseFactory(title="Later School")
+        db.session.commit()
+        db.session.remove()
+    page = two.test_client().get("/courses").get_data(as_text=True)
+    assert "Shared School" in page and "Later School" not in page  # the first worker's copy
+    keys = redis.Redis.from_url(redis_url).keys("ponte:page:*")
+    assert len(keys) == 1 and 0 < redis.Redis.from_url(redis_url).ttl(keys[0]) <= 30
+    redis.Redis.from_url(redis_url).flushall()  # as if the 30 s were over
+    assert "Later School" in two.test_client().get("/courses").get_data(as_text=True)
