@@ -13,7 +13,7 @@ from app.admin.forms import CancelCourseForm, CourseForm, ProgrammeForm
 from app.catalogue import services as catalogue
 from app.catalogue.models import Course, CourseKind, CourseStatus, EnrolmentMode, Programme
 from app.core.auth import admin_required
-from app.core.db import begin_write
+from app.core.db import begin_write, contains
 from app.core.errors import DomainError
 from app.core.http import domain_error_to_form
 from app.core.timezones import localize, to_local
@@ -37,8 +37,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @admin_required
 def dashboard():
     """What needs attention: applications waiting, activities coming up and how full they
-    are, emails and jobs that failed, and the latest recorded changes. Seven queries,
-    however many rows."""
+    are, emails and jobs that failed, and the latest recorded changes. Eight queries and
+    at most ten rows a panel, however many years of rows lie behind them."""
     from app.audit.labels import action_label
     from app.audit.models import AuditEvent
     from app.jobs.models import JobOutcome, JobRun
@@ -47,10 +47,13 @@ def dashboard():
     now = utcnow()
     counts = {status.value: n for status, n in
               db.session.execute(sa.select(Course.status, sa.func.count()).group_by(Course.status))}
-    pending_by_course = db.session.execute(
+    pending, pending_courses = db.session.execute(
+        sa.select(sa.func.count(Enrolment.id), sa.func.count(sa.distinct(Enrolment.course_id)))
+        .where(Enrolment.status == EnrolmentStatus.PENDING)).one()
+    pending_by_course = db.session.execute(  # the ten waiting longest; the rest are one link away
         sa.select(Course, sa.func.count(Enrolment.id)).join(Enrolment, Enrolment.course_id == Course.id)
         .where(Enrolment.status == EnrolmentStatus.PENDING).group_by(Course.id)
-        .order_by(sa.func.min(Enrolment.created_at))).all()
+        .order_by(sa.func.min(Enrolment.created_at), Course.id).limit(10)).all()
     waiting = (sa.select(sa.func.count(Enrolment.id)).where(Enrolment.course_id == Course.id,
                                                             Enrolment.status == EnrolmentStatus.WAITLISTED)
                .correlate(Course).scalar_subquery())
@@ -66,7 +69,7 @@ def dashboard():
     events = db.session.scalars(sa.select(AuditEvent).options(so.joinedload(AuditEvent.actor))
                                 .order_by(AuditEvent.id.desc()).limit(10)).all()
     return render_template("admin/dashboard.html", counts=counts, pending_by_course=pending_by_course,
-                           pending=sum(n for _c, n in pending_by_course), upcoming=upcoming,
+                           pending=pending, more_pending_courses=pending_courses - len(pending_by_course), upcoming=upcoming,
                            failed_emails=failed_emails, failed_runs=failed_runs, events=events, action_label=action_label)
 
 
@@ -109,14 +112,25 @@ def programme_form(programme_id: int | None = None):
 @admin_required
 def courses():
     status = request.args.get("status", "")
+    q = (request.args.get("q") or "").strip()[:100]
     stmt = sa.select(Course).options(so.joinedload(Course.programme)).order_by(Course.starts_on.desc(), Course.id)
     if status:
         try:
             stmt = stmt.where(Course.status == CourseStatus(status))
         except ValueError:
             abort(400)
+    pending = request.args.get("pending") == "1"
+    if pending:  # activities with applications waiting for a decision, the longest-waiting first
+        waiting = (sa.select(Enrolment.course_id, sa.func.min(Enrolment.created_at).label("oldest"))
+                   .where(Enrolment.status == EnrolmentStatus.PENDING).group_by(Enrolment.course_id).subquery())
+        stmt = stmt.join(waiting, waiting.c.course_id == Course.id).order_by(None).order_by(waiting.c.oldest, Course.id)
+    if q:  # title or address, in any script
+        like = contains(q)
+        stmt = stmt.where(sa.or_(sa.func.lower(Course.title).like(like, escape="\\"),
+                                 sa.func.lower(Course.slug).like(like, escape="\\")))
     page = db.paginate(stmt, per_page=30, error_out=False)
-    return render_template("admin/courses.html", page=page, status=status, statuses=list(CourseStatus))
+    return render_template("admin/courses.html", page=page, status=status, q=q, pending=pending,
+                           statuses=list(CourseStatus))
 
 
 def _course_form(course: Course | None) -> CourseForm:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from app.audit.services import record
 from app.catalogue.models import Course, CourseKind, CourseStatus, Programme
 from app.core.cas import compare_and_set
+from app.core.db import contains
 from app.core.errors import Conflict, DomainError
 from app.core.timeline import CALENDAR_YEARS
 from app.core.timezones import is_valid_zone, local_date, zone
@@ -154,7 +155,7 @@ def filtered_courses(f: CourseFilters, now: dt.datetime | None = None) -> sa.Sel
     if not f.include_past and not f.open_now:  # open now includes not ended
         stmt = stmt.where(not_ended(now))
     if f.q:
-        like = "%" + f.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = contains(f.q)
         stmt = stmt.where(sa.or_(
             sa.func.lower(Course.title).like(like, escape="\\"),
             sa.func.lower(Course.summary).like(like, escape="\\"),
@@ -184,6 +185,8 @@ def filtered_courses(f: CourseFilters, now: dt.datetime | None = None) -> sa.Sel
         stmt = stmt.where(Course.starts_on <= last, Course.ends_on >= first)
     if f.open_now:
         stmt = stmt.where(open_now_clause(now))
+    if f.include_past:  # the archive reads newest first
+        return stmt.order_by(Course.starts_on.desc(), Course.id.desc())
     return stmt.order_by(Course.starts_on, Course.id)
 
 

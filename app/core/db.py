@@ -23,6 +23,12 @@ def writer_transactions():
         sqlite_immediate.reset(token)
 
 
+def contains(text: str) -> str:
+    """A LIKE pattern (escape character backslash) matching `text` anywhere, with the
+    wildcards a person may type (%, _) taken literally. Lower-case both sides to compare."""
+    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def begin_write() -> None:
     """Start the request's write transaction now.
 

@@ -6,7 +6,7 @@ import zoneinfo
 from functools import lru_cache
 
 from babel import Locale
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_datetime, match_skeleton
 from flask_babel import get_locale, gettext as _
 
 UTC = dt.timezone.utc
@@ -89,21 +89,40 @@ def skeleton(value: dt.datetime | dt.date, name_or_skeleton: str) -> str:
     A date-and-time skeleton is formatted as its two halves glued with the locale's own
     date-time pattern (CLDR's "{1}, {0}"), as CLDR prescribes."""
     pattern = SKELETONS.get(name_or_skeleton, name_or_skeleton)
-    locale = Locale.parse(str(get_locale() or "en"))
+    locale = _locale(str(get_locale() or "en"))
     if name_or_skeleton == "full_date":  # the locale's own full date, weekday spelt out
         return format_date(value.date() if isinstance(value, dt.datetime) else value, "full", locale=locale)
     if not isinstance(value, dt.datetime):
         value = dt.datetime.combine(value, dt.time(12), UTC)
+    date_format, time_format, glue = _formats(locale, pattern)
+
+    def fmt(part: str) -> str:
+        return format_datetime(value, part, tzinfo=value.tzinfo, locale=locale)
+
+    if date_format and time_format:
+        return glue.replace("{1}", fmt(date_format)).replace("{0}", fmt(time_format))
+    return fmt(date_format or time_format)
+
+
+@lru_cache(maxsize=8)
+def _locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
+
+
+@lru_cache(maxsize=256)
+def _formats(locale: Locale, pattern: str) -> tuple[str | None, str | None, str]:
+    """The locale's (date pattern, time pattern, glue) for a skeleton: matching a skeleton
+    against CLDR's list is the slow part of formatting, and its answer never changes."""
     date_part = "".join(ch for ch in pattern if ch not in _TIME_FIELDS)
     time_part = "".join(ch for ch in pattern if ch in _TIME_FIELDS)
 
-    def fmt(part: str) -> str:
-        return format_skeleton(part, value, tzinfo=value.tzinfo, locale=locale)
+    def best(part: str) -> str | None:
+        if not part:
+            return None
+        skeletons = locale.datetime_skeletons
+        return str(skeletons[part if part in skeletons else (match_skeleton(part, skeletons) or part)])
 
-    if date_part and time_part:
-        glue = str(locale.datetime_formats.get("medium", "{1} {0}"))
-        return glue.replace("{1}", fmt(date_part)).replace("{0}", fmt(time_part))
-    return fmt(date_part or time_part)
+    return best(date_part), best(time_part), str(locale.datetime_formats.get("medium", "{1} {0}"))
 
 
 def format_in_zone(value: dt.datetime, tz_name: str, fmt: str = "medium") -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, has_request_context, request
 
 from app.accounts.models import User
 from app.catalogue.models import Course
@@ -12,10 +12,21 @@ from app.teaching.models import CourseStaff, StaffRole
 MANAGERS = (StaffRole.LEAD, StaffRole.INSTRUCTOR)
 
 
+def _staff_row(course_id: int, user: User) -> sa.Row | None:
+    """(role, cohort_id) of `user` on the course's staff, or None. A page asks several
+    times (the course, the role, the cohort): a GET reads it once and keeps it on the
+    request; a write always reads it afresh."""
+    memo = request.__dict__.setdefault("ponte_staff_rows", {}) if has_request_context() and request.method == "GET" else {}
+    key = (course_id, user.id)
+    if key not in memo:
+        memo[key] = db.session.execute(sa.select(CourseStaff.role, CourseStaff.cohort_id).where(
+            CourseStaff.course_id == course_id, CourseStaff.user_id == user.id)).first()
+    return memo[key]
+
+
 def staff_role(course_id: int, user: User) -> StaffRole | None:
-    return db.session.scalar(
-        sa.select(CourseStaff.role).where(CourseStaff.course_id == course_id, CourseStaff.user_id == user.id)
-    )
+    row = _staff_row(course_id, user)
+    return row.role if row else None
 
 
 def course_for_staff(slug: str, user: User, *, manage: bool = False, whole_course: bool = False) -> Course:
@@ -27,8 +38,7 @@ def course_for_staff(slug: str, user: User, *, manage: bool = False, whole_cours
         abort(404)
     if user.is_admin:
         return course
-    row = db.session.execute(sa.select(CourseStaff.role, CourseStaff.cohort_id).where(
-        CourseStaff.course_id == course.id, CourseStaff.user_id == user.id)).first()
+    row = _staff_row(course.id, user)
     if row is None or (manage and row.role not in MANAGERS) or (whole_course and row.cohort_id is not None):
         abort(404)
     return course
@@ -52,5 +62,5 @@ def staff_cohort(course_id: int, user: User) -> int | None:
     """The cohort a cohort-bound staff member is limited to; None for the whole course."""
     if user.is_admin:
         return None
-    return db.session.scalar(sa.select(CourseStaff.cohort_id).where(
-        CourseStaff.course_id == course_id, CourseStaff.user_id == user.id))
+    row = _staff_row(course_id, user)
+    return row.cohort_id if row else None

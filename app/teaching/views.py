@@ -47,8 +47,8 @@ def staff_cohort_of(course: Course) -> int | None:
 @bp.route("/")
 @staff_required
 def home():
-    courses = db.session.scalars(courses_of(current_user).options(so.joinedload(Course.programme))).all()
-    return render_template("teaching/home.html", courses=courses)
+    page = db.paginate(courses_of(current_user).options(so.joinedload(Course.programme)), per_page=20, error_out=False)
+    return render_template("teaching/home.html", courses=page.items, page=page)
 
 
 # --- enrolments of a course ------------------------------------------------------------

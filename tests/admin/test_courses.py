@@ -138,3 +138,20 @@ def test_the_admin_home_counts_activities_by_status(app, client):
 
     numbers = re.findall(r'<span class="display-6">(\d+)</span>', html)
     assert numbers == ["2", "1", "0", "0"]  # published, draft, cancelled, archived
+
+
+@pytest.mark.parametrize(("q", "found"), [
+    ("energy", ["Renewable Energy School"]), ("ENERGY", ["Renewable Energy School"]), ("可持续", ["可持续发展论坛"]),
+    ("100%", ["100% Circular"]), ("_", []), ("<script>", []), ("forum-2026", ["可持续发展论坛"]),
+])
+def test_admins_search_courses_by_title_or_address(client, admin, q, found):
+    titles = ["Renewable Energy School", "可持续发展论坛", "100% Circular", "Water Week"]
+    for title, slug in zip(titles, ["res", "forum-2026", "circular", "water"]):
+        CourseFactory(title=title, slug=slug)
+    db.session.commit()
+    response = client.get("/admin/courses", query_string={"q": q})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert [t for t in titles if f">{t}<" in page.replace("&lt;", "<")] == found
+    if not found:
+        assert "No course matches" in page and "<script>" not in page

@@ -94,3 +94,17 @@ def test_every_recorded_action_has_a_label_in_every_language():
     recorded = set(re.findall(r'record\(\s*"([a-z_]+\.[a-z_]+)"', source))
     recorded |= {f"enrolment.{s.value}" for s in EnrolmentStatus}
     assert recorded - set(ACTIONS) == set()
+
+
+def test_applications_list_the_ten_waiting_longest_and_link_to_the_rest(client, auth):
+    _world(13)
+    auth.login("admin@example.org")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "26 applications are waiting for a decision." in page
+    assert "School 9<" in page and "School 10<" not in page
+    assert "3 more activities have applications waiting" in page and "/admin/courses?pending=1" in page
+    listing = client.get("/admin/courses?pending=1").get_data(as_text=True)
+    assert all(f"School {i}<" in listing for i in range(13))
+    EnrolmentFactory(course=CourseFactory(title="No applications here"), status=S.ACCEPTED)
+    db.session.commit()
+    assert "No applications here" not in client.get("/admin/courses?pending=1").get_data(as_text=True)

@@ -136,3 +136,19 @@ def test_query_counts_do_not_grow_with_rows(client, auth, query_counter):
         SessionFactory(course=course)
     large = (measure("/courses"), measure(f"/courses/{course.slug}"), measure("/"))
     assert small == large
+
+
+def test_the_archive_reads_newest_first_and_its_choices_include_past_cities(client):
+    today = utcnow().date()
+    for years, city in ((1, "Milan"), (5, "Turin"), (9, "Suzhou")):
+        day = today - dt.timedelta(days=365 * years)
+        CourseFactory(title=f"School of {day.year}", city=city, starts_on=day, ends_on=day)
+    CourseFactory(title="Coming School", city="Rome", starts_on=today + dt.timedelta(days=9),
+                  ends_on=today + dt.timedelta(days=10))
+    db.session.commit()
+    upcoming = client.get("/courses").get_data(as_text=True)
+    assert 'value="Turin"' not in upcoming and 'value="Rome"' in upcoming  # choices of the courses listed
+    archive = client.get("/courses?past=1").get_data(as_text=True)
+    order = [archive.index(f"School of {(today - dt.timedelta(days=365 * y)).year}") for y in (1, 5, 9)]
+    assert archive.index("Coming School") < order[0] and order == sorted(order)
+    assert 'value="Turin"' in archive and 'value="Suzhou"' in archive

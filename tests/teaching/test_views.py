@@ -226,3 +226,23 @@ def test_cohort_bound_staff_see_only_their_cohort(client, auth, app_ctx):
     assert "Luca Colombo" in listing and "Wang Wei" not in listing
     assert client.get(f"/teach/courses/{course.slug}/sessions/{shanghai_session.id}/attendance").status_code == 200
     assert client.get(f"/teach/courses/{course.slug}/sessions/{rome_session.id}/attendance").status_code == 404
+
+
+def test_the_teaching_home_pages_through_a_decade_of_courses(client, auth, app_ctx, query_counter):
+    teacher = UserFactory(email="t@example.org", role=Role.INSTRUCTOR)
+    today = utcnow().date()
+    for i in range(45):
+        course = CourseFactory(title=f"Edition {i:02d}", starts_on=today - dt.timedelta(days=80 * i),
+                               ends_on=today - dt.timedelta(days=80 * i))
+        db.session.add(CourseStaff(course_id=course.id, user_id=teacher.id, role=StaffRole.LEAD))
+    CourseFactory(title="Someone else's")
+    db.session.commit()
+    auth.login("t@example.org")
+    with query_counter() as first:
+        page = client.get("/teach/").get_data(as_text=True)
+    assert "Edition 00" in page and "Edition 19" in page and "Edition 20" not in page  # newest first, 20 a page
+    third = client.get("/teach/?page=3").get_data(as_text=True)
+    assert "Edition 40" in third and "Edition 44" in third and "Someone else" not in third
+    with query_counter() as again:
+        client.get("/teach/?page=2")
+    assert again["n"] == first["n"]
