@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 
-from flask_babel import lazy_gettext as _l, lazy_pgettext
+from flask_babel import get_locale, lazy_gettext as _l, lazy_pgettext
 
 _LABELS = {
     # course kinds
@@ -103,7 +103,22 @@ _BY_ENUM = {
 
 
 def label(value: object) -> str:
-    """The translated label of an enum member (or of a bare value)."""
+    """The translated label of an enum member (or of a bare value). Labels are fixed for
+    a language, so each is translated once per language and process (rosters show
+    hundreds)."""
+    if not isinstance(value, enum.Enum):  # only the finite set of members is kept
+        return _label(value)
+    key = (str(get_locale() or "en"), type(value).__name__, value.value)
+    found = _TRANSLATED.get(key)
+    if found is None:
+        found = _TRANSLATED[key] = _label(value)
+    return found
+
+
+_TRANSLATED: dict[tuple, str] = {}
+
+
+def _label(value: object) -> str:
     if isinstance(value, enum.Enum):
         special = _BY_ENUM.get(type(value).__name__, {}).get(str(value.value))
         if special is not None:

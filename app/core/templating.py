@@ -5,7 +5,8 @@ import datetime as dt
 import re
 
 from flask import Flask, current_app, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_npgettext, _make_new_pgettext  # noqa: PLC2701 - the wrappers Jinja installs itself
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -83,6 +84,15 @@ def register(app: Flask) -> None:
     @app.template_filter("city")
     def city(tz_name: str) -> str:
         return timezones.city_of(tz_name)
+
+    @app.context_processor
+    def translations_of_this_request():
+        """The page's `_()`, `ngettext()`… bound to this request's catalogue: Flask-Babel's
+        own look the catalogue up again through the request context for every string (a
+        page has dozens). Same behaviour: Jinja's new-style wrappers (autoescape, %-format)."""
+        t = get_translations()
+        return {"gettext": _make_new_gettext(t.ugettext), "ngettext": _make_new_ngettext(t.ungettext),
+                "pgettext": _make_new_pgettext(t.upgettext), "npgettext": _make_new_npgettext(t.unpgettext)}
 
     @app.context_processor
     def globals_():
