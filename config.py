@@ -134,6 +134,14 @@ class Config:
     PASSWORD_HASH = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds
+    EMAIL_VERIFY_MAX_AGE = 48 * 60 * 60  # seconds: the link emailed at registration
+    PONTE_UNVERIFIED_DAYS = _int("PONTE_UNVERIFIED_DAYS", 7)  # unconfirmed accounts are then deleted
+    # Registration: per address (each try emails its owner) and per client.
+    PONTE_REGISTER_LIMIT = os.environ.get("PONTE_REGISTER_LIMIT", "3 per hour")
+    PONTE_REGISTER_CLIENT_LIMIT = os.environ.get("PONTE_REGISTER_CLIENT_LIMIT", "10 per hour")
+    PONTE_VERIFY_RESEND_LIMIT = os.environ.get("PONTE_VERIFY_RESEND_LIMIT", "3 per hour")
+    # Administrators must sign in with a second factor (sent to set it up after login).
+    PONTE_ADMIN_TWO_FACTOR = _bool("PONTE_ADMIN_TWO_FACTOR", True)
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
@@ -220,6 +228,9 @@ class TestingConfig(Config):
     PONTE_DELIVER_AFTER_COMMIT = True
     SERVER_NAME = None
     PONTE_PAGE_CACHE_SECONDS = 0  # tests see every change at once; test_cache turns it on
+    # Admins of most tests sign in with a password alone; tests/accounts/test_two_factor.py
+    # turns this on and checks that every other configuration has it on.
+    PONTE_ADMIN_TWO_FACTOR = False
     # Fast hashing in tests only; still argon2id, so the same code path runs.
     PASSWORD_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 

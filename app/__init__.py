@@ -103,6 +103,8 @@ def register_url_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
+    from app.admin.audit_log import bp as audit_log_bp
+    from app.admin.people import bp as people_bp
     from app.admin.views import bp as admin_bp
     from app.catalogue.api import bp as api_bp
     from app.catalogue.feeds import bp as feeds_bp
@@ -127,6 +129,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(participant_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(people_bp)
+    app.register_blueprint(audit_log_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

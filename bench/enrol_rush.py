@@ -88,7 +88,8 @@ def prepare() -> list[tuple[str, str, str, str]]:
         db.session.add(Course(slug="rush", title="Winter School Rush", kind=CourseKind.WINTER_SCHOOL,
                               timezone="Asia/Shanghai", starts_on=today + dt.timedelta(days=30),
                               ends_on=today + dt.timedelta(days=35), capacity=PLACES, status=CourseStatus.PUBLISHED))
-        db.session.add_all([User(email=f"rush{i}@example.org", password_hash="x", full_name=f"Rush User {i}")
+        db.session.add_all([User(email=f"rush{i}@example.org", password_hash="x", full_name=f"Rush User {i}",
+                                 email_verified_at=utcnow())
                             for i in range(USERS)])
         db.session.commit()
     requests = []

@@ -42,6 +42,7 @@ class UserFactory(Base):
     role = Role.PARTICIPANT
     country = "IT"
     privacy_consent_at = factory.LazyFunction(utcnow)
+    email_verified_at = factory.LazyFunction(utcnow)  # UserFactory(email_verified_at=None): not confirmed yet
 
 
 class ProgrammeFactory(Base):

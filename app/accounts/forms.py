@@ -111,3 +111,11 @@ class LogoutEverywhereForm(Form):
 
 class LanguageForm(Form):
     lang = SelectField(choices=LANGUAGE_CHOICES)
+
+
+class CodeForm(Form):
+    """A code from the authenticator app (six digits) or, where allowed, a recovery code."""
+
+    code = StringField(_l("Code"), filters=[strip], validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
+    submit = SubmitField(_l("Continue"))

@@ -56,6 +56,14 @@ class User(UserMixin, db.Model):
     session_version: so.Mapped[int] = so.mapped_column(default=1)
     calendar_token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, default=_calendar_token)
     privacy_consent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    # Set when the owner opened the link emailed at registration (or an admin vouched for
+    # the address). Until then the account may browse and edit its profile, nothing more.
+    email_verified_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret once confirmed, and the last
+    # time step a code was accepted for, so that a code works once.
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    totp_enabled_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 
@@ -65,6 +73,14 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_admin(self) -> bool:
@@ -111,3 +127,16 @@ class PasswordResetToken(db.Model):
     used_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 
     user: so.Mapped[User] = so.relationship()
+
+
+class RecoveryCode(db.Model):
+    """One of ten single-use codes that sign in when the authenticator app is lost.
+    Only its hash is kept; `used_at` is set by a compare-and-set."""
+
+    __tablename__ = "recovery_code"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    used_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -9,16 +10,17 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.accounts.models import OrganisationType, PasswordResetToken, Role, User
+from app.accounts.models import LoginSession, OrganisationType, PasswordResetToken, Role, User
 from app.accounts.passwords import burn_verify_time, hash_password, needs_rehash, verify_password
 from app.audit.services import record
-from app.core.cas import changed_rows
-from app.core.errors import DomainError
+from app.core.cas import changed_rows, compare_and_set
+from app.core.errors import Conflict, DomainError
 from app.core.timezones import is_valid_zone
 from app.core.types import utcnow
 from app.extensions import db
-from app.notifications.services import queue_email
+from app.notifications.services import queue_email, withhold_emails
 
 
 class AccountError(DomainError):
@@ -55,15 +57,12 @@ class Registration:
     privacy_consent: bool = False
 
 
-def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: User | None = None) -> User:
-    """Create an account. Raises AccountError if the email is taken or a rule fails."""
+def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: User | None = None,
+                  verified: bool = False) -> User:
+    """Create an account. Raises AccountError if the email is taken or a rule fails.
+    `verified`: the address is vouched for (an admin or the command line made it)."""
     email = normalise_email(data.email)
-    if not data.privacy_consent:
-        raise AccountError(_("Please accept the privacy notice to create an account."), field="privacy_consent")
-    if not is_valid_zone(data.timezone):
-        raise AccountError(_("Unknown time zone."), field="timezone")
-    if data.locale not in current_app.config["LANGUAGES"]:
-        raise AccountError(_("Unknown language."), field="locale")
+    _check_registration(data)
     if find_user_by_email(email) is not None:
         raise AccountExists()
     user = User(
@@ -78,6 +77,7 @@ def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: U
         timezone=data.timezone,
         role=role,
         privacy_consent_at=utcnow(),
+        email_verified_at=utcnow() if verified else None,
     )
     db.session.add(user)
     try:
@@ -87,6 +87,109 @@ def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: U
         raise AccountExists() from None
     record("user.registered", user, actor=actor or user, role=role.value)
     return user
+
+
+def _check_registration(data: Registration) -> None:
+    if not data.privacy_consent:
+        raise AccountError(_("Please accept the privacy notice to create an account."), field="privacy_consent")
+    if not is_valid_zone(data.timezone):
+        raise AccountError(_("Unknown time zone."), field="timezone")
+    if data.locale not in current_app.config["LANGUAGES"]:
+        raise AccountError(_("Unknown language."), field="locale")
+
+
+def register_by_email(data: Registration) -> None:
+    """Registration from the public form, which must not tell anyone whether an address
+    has an account: a new address gets an account and the link that confirms it; an
+    address with an unconfirmed account gets a fresh link; one with a confirmed account
+    gets an email saying someone tried. The form answers the same in every case (and
+    spends the same hashing time)."""
+    _check_registration(data)
+    existing = find_user_by_email(data.email)
+    if existing is None:
+        try:
+            user = register_user(data)
+        except AccountExists:  # registered a moment ago by a twin request: answer alike
+            return
+        send_verification(user)
+        return
+    burn_verify_time(data.password)
+    if not existing.is_active:
+        return
+    if existing.is_verified:
+        record("user.registration_attempted", existing, actor=None)
+        queue_email(existing, "registration_attempt")
+    else:
+        send_verification(existing)
+
+
+# --- confirming the address -----------------------------------------------------------
+
+def _verify_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="ponte-verify-email")
+
+
+def verification_token(user: User) -> str:
+    """A signed link token naming the account and the address it confirms; it expires
+    (EMAIL_VERIFY_MAX_AGE) and confirms once (a confirmed account is not confirmed again)."""
+    return _verify_serializer().dumps({"u": user.id, "e": user.email})
+
+
+def send_verification(user: User) -> None:
+    hours = current_app.config["EMAIL_VERIFY_MAX_AGE"] // 3600
+    queue_email(user, "verify_email", token=verification_token(user), hours=hours)
+    record("user.verification_sent", user, actor=user)
+
+
+class VerifyOutcome(enum.Enum):
+    CONFIRMED = "confirmed"
+    ALREADY = "already"
+
+
+def verify_email(token: str) -> tuple[User, VerifyOutcome]:
+    """Confirm the address a link names. Raises AccountError for a bad or expired link
+    (or one for an address the account no longer has)."""
+    bad = AccountError(_("This confirmation link is invalid or has expired. Log in to have a new one sent."))
+    if not token or len(token) > 500:
+        raise bad
+    try:
+        data = _verify_serializer().loads(token, max_age=current_app.config["EMAIL_VERIFY_MAX_AGE"])
+    except (BadSignature, SignatureExpired):
+        raise bad from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+    if user is None or user.email != data.get("e") or not user.is_active:
+        raise bad
+    if not compare_and_set(user, User.email_verified_at.is_(None), email_verified_at=utcnow()):
+        return user, VerifyOutcome.ALREADY
+    record("user.email_verified", user, actor=user)
+    return user, VerifyOutcome.CONFIRMED
+
+
+def require_verified(user: User, *, own: bool = True) -> None:
+    """Enrolling, applying, checking in and joining a staff wait for a confirmed address."""
+    if getattr(user, "is_verified", False):
+        return
+    if own:
+        raise Unverified(_("Please confirm your email address first: open the link we emailed you "
+                           "(you can have it sent again from the top of this page)."))
+    raise Unverified(_("%(name)s has not confirmed their email address yet.", name=user.display_name))
+
+
+class Unverified(AccountError):
+    status_code = 403
+
+
+def purge_unverified(now: dt.datetime | None = None) -> int:
+    """Delete accounts never confirmed within PONTE_UNVERIFIED_DAYS (they could do
+    nothing but browse). Returns how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=current_app.config["PONTE_UNVERIFIED_DAYS"])
+    ids = db.session.scalars(sa.select(User.id).where(User.email_verified_at.is_(None), User.created_at < cutoff)).all()
+    for user_id in ids:
+        user = db.session.get(User, user_id)
+        record("user.unverified_deleted", None, actor=None, user=user_id)
+        db.session.delete(user)
+    db.session.flush()
+    return len(ids)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -196,11 +299,52 @@ def retire_reset_links(user_id: int) -> int:
         .values(used_at=utcnow()))
 
 
-def set_role(user: User, role: Role, *, actor: User | None) -> None:
-    if user.role is not role:
-        old = user.role
-        user.role = role
-        record("user.role_changed", user, actor=actor, old=old.value, new=role.value)
+def set_role(user: User, role: Role, *, actor: User | None, notify: bool = False) -> bool:
+    """Change the role (compare-and-set: two admins' clicks change it once). An admin
+    may not take their own admin role, nor leave Ponte without an active admin. With
+    `notify`, the person is told by email. True when this call changed it."""
+    old = user.role
+    if old is role:
+        return False
+    if old is Role.ADMIN:
+        _keep_an_admin(user, actor)
+    if not compare_and_set(user, User.role == old, role=role):
+        raise Conflict(_("Someone changed this person's role a moment ago: nothing was changed."))
+    record("user.role_changed", user, actor=actor, old=old.value, new=role.value)
+    if notify:
+        queue_email(user, "account_status", change="role", role=role.value)
+    return True
+
+
+def _keep_an_admin(user: User, actor: User | None) -> None:
+    if actor is not None and actor.id == user.id:
+        raise AccountError(_("You cannot take away your own administrator role or account; ask another administrator."))
+    others = db.session.scalar(sa.select(sa.func.count(User.id)).where(
+        User.role == Role.ADMIN, User.is_active_account.is_(True), User.id != user.id))
+    if not others:
+        raise AccountError(_("Ponte needs at least one active administrator."))
+
+
+def deactivate_user(user: User, actor: User) -> None:
+    """Stop an account: signed out on every device, no login, no email but the notice of
+    this change. Enrolments, attendance and certificates stay as they are."""
+    if user.is_admin:
+        _keep_an_admin(user, actor)
+    if not compare_and_set(user, User.is_active_account.is_(True), is_active_account=False,
+                           session_version=User.session_version + 1):
+        raise Conflict(_("This account is already deactivated."))
+    db.session.execute(sa.update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
+    withhold_emails(user.id)
+    record("user.deactivated", user, actor=actor)
+    queue_email(user, "account_status", change="deactivated", role=user.role.value)
+
+
+def reactivate_user(user: User, actor: User) -> None:
+    if not compare_and_set(user, User.is_active_account.is_(False), is_active_account=True):
+        raise Conflict(_("This account is already active."))
+    record("user.reactivated", user, actor=actor)
+    queue_email(user, "account_status", change="reactivated", role=user.role.value)
 
 
 def regenerate_calendar_token(user: User) -> str:

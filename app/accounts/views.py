@@ -4,8 +4,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.accounts import services
+from app.accounts import services, two_factor
 from app.accounts.forms import (
+    CodeForm,
     LanguageForm,
     LoginForm,
     LogoutEverywhereForm,
@@ -18,7 +19,10 @@ from app.accounts.forms import (
 from app.accounts.models import OrganisationType, Role, User
 from app.accounts.sessions import end_other_sessions, end_session, start_session
 from app.core.db import begin_write, deferred_reads
+from app.core.errors import DomainError
+from app.core.forms import ConfirmForm
 from app.core.http import domain_error_to_form, safe_next
+from app.core.types import utcnow
 from app.extensions import csrf, db, limiter
 from app.notifications.services import deliver_after_commit
 
@@ -38,13 +42,31 @@ def _failed(response) -> bool:  # noqa: ANN001
     return response.status_code != 302
 
 
+def _register_email_key() -> str:
+    return "register-email:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _register_limit() -> str:
+    return current_app.config["PONTE_REGISTER_LIMIT"]
+
+
+def _register_client_limit() -> str:
+    return current_app.config["PONTE_REGISTER_CLIENT_LIMIT"]
+
+
+def _sent(response) -> bool:  # noqa: ANN001
+    # Only registrations that went through (and sent an email) count: a form error does not.
+    return response.status_code == 302
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, key_func=_register_email_key, methods=["POST"], deduct_when=_sent)
+@limiter.limit(_register_client_limit, methods=["POST"], deduct_when=_sent)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("participant.dashboard"))
     form = RegisterForm()
     form.fill_choices()
-    account_exists = False
     if request.method == "GET":
         form.locale.data = session.get("lang") or request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
         # Without JavaScript (which reads the browser's zone and region), guess by language.
@@ -65,18 +87,75 @@ def register():
         )
         begin_write()
         try:
-            user = services.register_user(data)
+            services.register_by_email(data)
         except services.AccountError as error:
             db.session.rollback()
             domain_error_to_form(error, form)
-            account_exists = isinstance(error, services.AccountExists)
         else:
-            start_session(user)
+            # The same answer whether the address is new or has an account (its owner is told by email).
             db.session.commit()
-            flash(_("Welcome to Ponte, %(name)s! Your account is ready.", name=user.full_name), "success")
-            return redirect(url_for("participant.dashboard"))
+            deliver_after_commit()
+            session["ponte_registered"] = services.normalise_email(data.email)
+            return redirect(url_for("accounts.register_sent"))
     status = 400 if request.method == "POST" else 200
-    return render_template("accounts/register.html", form=form, account_exists=account_exists), status
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/register/sent")
+def register_sent():
+    """"Check your inbox": where every registration lands, new address or not."""
+    email = session.get("ponte_registered")
+    if not email:
+        return redirect(url_for("accounts.register"))
+    return render_template("accounts/register_sent.html", email=email)
+
+
+@bp.route("/verify/<token>")
+def verify(token: str):
+    """The link emailed at registration: confirms the address and signs its owner in."""
+    begin_write()
+    try:
+        user, outcome = services.verify_email(token)
+    except services.AccountError as error:
+        db.session.rollback()
+        return render_template("accounts/verify_failed.html", message=error.message), 400
+    if outcome is services.VerifyOutcome.ALREADY:
+        db.session.commit()
+        flash(_("Your email address is already confirmed."), "info")
+        return redirect(url_for("participant.dashboard") if current_user.is_authenticated else url_for("accounts.login"))
+    if not current_user.is_authenticated or current_user.id != user.id:
+        if current_user.is_authenticated:
+            end_session()
+        start_session(user)
+    db.session.commit()
+    session.pop("ponte_registered", None)
+    flash(_("Thank you, your email address is confirmed. Welcome to Ponte, %(name)s!", name=user.full_name), "success")
+    return redirect(url_for("participant.dashboard"))
+
+
+def _resend_key() -> str:
+    return f"verify-resend:{current_user.get_id()}"
+
+
+def _resend_limit() -> str:
+    return current_app.config["PONTE_VERIFY_RESEND_LIMIT"]
+
+
+@bp.route("/verify/resend", methods=["POST"])
+@login_required
+@limiter.limit(_resend_limit, key_func=_resend_key)
+def resend_verification():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if current_user.is_verified:
+        flash(_("Your email address is already confirmed."), "info")
+        return redirect(safe_next(url_for("participant.dashboard")))
+    begin_write()
+    services.send_verification(db.session.get(User, current_user.id))
+    db.session.commit()
+    deliver_after_commit()
+    flash(_("We have sent a new link to %(email)s. It works for 48 hours.", email=current_user.email), "info")
+    return redirect(safe_next(url_for("participant.dashboard")))
 
 
 def _home_of(user: User) -> str:
@@ -94,6 +173,16 @@ def login():
     if form.validate_on_submit():
         with deferred_reads():
             user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and user.has_two_factor:
+            # The password was right; the session starts once the second factor is given.
+            begin_write()
+            services.rehash_if_needed(db.session.get(User, user.id), form.password.data)
+            db.session.commit()
+            lang = session.get("lang")
+            session.clear()
+            session.update({"2fa_user": user.id, "2fa_since": int(utcnow().timestamp()),
+                            "2fa_next": safe_next(_home_of(user))} | ({"lang": lang} if lang else {}))
+            return redirect(url_for("accounts.two_factor_login"))
         if user is not None:
             # Hash checked outside the write lock; then write the login in a short
             # transaction that takes the lock up front (16 people at once all get in).
@@ -108,6 +197,135 @@ def login():
         form.password.errors = [_("Email or password is not correct.")]
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form), status
+
+
+# --- two-factor sign-in -----------------------------------------------------------------
+
+TWO_FACTOR_WINDOW = 300  # seconds between the password and the code
+
+
+def _pending_two_factor() -> User | None:
+    user_id, since = session.get("2fa_user"), session.get("2fa_since", 0)
+    if not isinstance(user_id, int) or utcnow().timestamp() - since > TWO_FACTOR_WINDOW:
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active and user.has_two_factor else None
+
+
+def _two_factor_key() -> str:
+    return f"2fa:{session.get('2fa_user')}"
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit("5 per minute;20 per hour", key_func=_two_factor_key, methods=["POST"], deduct_when=_failed)
+def two_factor_login():
+    """The second step of signing in: a code from the app, or a recovery code."""
+    user = _pending_two_factor()
+    if user is None:
+        flash(_("Please log in again."), "info")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        begin_write()
+        user = db.session.get(User, user.id)
+        code = form.code.data
+        accepted = two_factor.check(user, code) or (len(code) > 6 and two_factor.use_recovery_code(user, code))
+        if accepted:
+            target = session.get("2fa_next") or _home_of(user)
+            start_session(user)
+            db.session.commit()
+            if len(code) > 6:
+                flash(_("You used a recovery code; %(num)d left. Make new ones on the two-factor page if you are "
+                        "running out.", num=two_factor.recovery_codes_left(user)), "warning")
+            flash(_("You are logged in."), "success")
+            return redirect(safe_next(target))
+        two_factor.record_failure(user)
+        db.session.commit()
+        form.code.errors = [_("That code is not right, or it has been used already.")]
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/two_factor_login.html", form=form), status
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor_setup():
+    """Turn on two-factor sign-in (scan, then type a code), see how many recovery codes
+    are left, make new ones, or (not admins) turn it off."""
+    form = CodeForm()
+    user = db.session.get(User, current_user.id)
+    if user.has_two_factor:
+        return render_template("accounts/two_factor.html", form=form, codes_left=two_factor.recovery_codes_left(user))
+    secret = session.get("2fa_pending_secret")
+    if not secret or request.method == "GET":
+        secret = session["2fa_pending_secret"] = two_factor.new_secret()
+    status = 200
+    if form.validate_on_submit():
+        begin_write()
+        try:
+            codes = two_factor.enable(db.session.get(User, current_user.id), secret, form.code.data)
+        except DomainError as error:
+            db.session.rollback()
+            domain_error_to_form(error, form)
+            status = error.status_code
+        else:
+            db.session.commit()
+            session.pop("2fa_pending_secret", None)
+            flash(_("Two-factor sign-in is on."), "success")
+            return render_template("accounts/recovery_codes.html", codes=codes)
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/two_factor.html", form=form, secret=secret, qr=two_factor.qr_svg(user, secret)), status
+
+
+def _with_a_code(move):  # noqa: ANN001
+    """Run a two-factor change that a code from the app confirms; a wrong code goes back
+    to the two-factor page with the reason."""
+    form = CodeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    begin_write()
+    try:
+        result = move(db.session.get(User, current_user.id), form.code.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return None, (redirect(url_for("accounts.two_factor_setup")), error.status_code)
+    db.session.commit()
+    return result, None
+
+
+@bp.route("/two-factor/recovery-codes", methods=["POST"])
+@login_required
+@limiter.limit("5 per minute", key_func=lambda: f"2fa-codes:{current_user.get_id()}")
+def two_factor_new_codes():
+    codes, refused = _with_a_code(two_factor.regenerate_recovery_codes)
+    return refused or render_template("accounts/recovery_codes.html", codes=codes)
+
+
+@bp.route("/two-factor/off", methods=["POST"])
+@login_required
+@limiter.limit("5 per minute", key_func=lambda: f"2fa-off:{current_user.get_id()}")
+def two_factor_off():
+    _done, refused = _with_a_code(two_factor.disable)
+    if refused:
+        return refused
+    flash(_("Two-factor sign-in is off."), "info")
+    return redirect(url_for("accounts.profile"))
+
+
+_OPEN_TO_ADMINS_WITHOUT_TWO_FACTOR = {"accounts.two_factor_setup", "accounts.logout", "accounts.set_language", "static",
+                                      "core.healthz", "core.privacy", "bootstrap.static"}
+
+
+@bp.before_app_request
+def admins_set_up_two_factor_first():
+    """An administrator without two-factor sign-in is sent to set it up (PONTE_ADMIN_TWO_FACTOR)."""
+    if (current_app.config.get("PONTE_ADMIN_TWO_FACTOR") and current_user.is_authenticated and current_user.is_admin
+            and not current_user.has_two_factor and request.endpoint not in _OPEN_TO_ADMINS_WITHOUT_TWO_FACTOR):
+        if request.method == "GET":
+            flash(_("Administrators sign in with a second factor. Please set it up now."), "warning")
+        return redirect(url_for("accounts.two_factor_setup"))
+    return None
 
 
 @bp.route("/logout", methods=["POST"])

@@ -56,7 +56,7 @@ def _user(email: str, name: str, native: str | None, role: Role, password_hash: 
     user = User(
         email=email, password_hash=password_hash, full_name=name, native_name=native, role=role,
         locale=locale, timezone=tz, country=country, organisation=org[0], organisation_type=org[1],
-        privacy_consent_at=utcnow(),
+        privacy_consent_at=utcnow(), email_verified_at=utcnow(),
     )
     db.session.add(user)
     return user

@@ -130,7 +130,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
             organisation_type=rng.choice(list(OrganisationType)), country=country,
             locale=rng.choice(["en", "it", "zh"]), timezone=zone,
             role=Role.INSTRUCTOR if is_instructor else Role.PARTICIPANT, is_active_account=True, session_version=1,
-            calendar_token=f"scale-{seed}-{i}-{rng.getrandbits(64):x}", privacy_consent_at=now,
+            calendar_token=f"scale-{seed}-{i}-{rng.getrandbits(64):x}", privacy_consent_at=now, email_verified_at=now,
             created_at=now - dt.timedelta(days=rng.randint(0, 3650)),
         )
         (instructors if is_instructor else people).append(uid)

@@ -5,7 +5,7 @@ import unicodedata
 
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectField, SubmitField
 from wtforms.validators import ValidationError
 
 from app.core.http import has_control_chars
@@ -82,3 +82,9 @@ def latin_script(form, field) -> None:  # noqa: ANN001
 
 def strip(value):  # noqa: ANN001
     return value.strip() if isinstance(value, str) else value
+
+
+class ConfirmForm(Form):
+    """A button with a CSRF token: enrol, withdraw, approve, send the link again."""
+
+    submit = SubmitField()

@@ -35,10 +35,17 @@ class DatabaseIdConverter(IntegerConverter):
 MAX_PAGE = 100_000
 
 
+# Bidirectional embeddings, overrides and isolates (U+202A–E, U+2066–9): "Evil\u202egnp.exe"
+# shows as "Evilexe.png". Nobody needs them in a name, an organisation or a title; the
+# plain direction marks (U+200E, U+200F) stay allowed.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def has_control_chars(text: str) -> bool:
-    """NUL and the other C0/C1 control characters, bar tab and newlines: nobody types
-    them, PostgreSQL refuses NUL in text, and they would break CSV exports and PDFs."""
-    return any((ord(c) < 32 and c not in "\t\n\r") or 127 <= ord(c) < 160 for c in text)
+    """NUL and the other C0/C1 control characters, bar tab and newlines, and the bidi
+    overrides: nobody types them, PostgreSQL refuses NUL in text, they would break CSV
+    exports and PDFs, and an override makes a name read as something else."""
+    return any((ord(c) < 32 and c not in "\t\n\r") or 127 <= ord(c) < 160 or c in _BIDI_CONTROLS for c in text)
 
 
 def posted_control_chars() -> bool:

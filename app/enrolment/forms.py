@@ -4,13 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.core.forms import Form, strip
-
-
-class ConfirmForm(Form):
-    """A button with a CSRF token: enrol, withdraw, approve, move to waiting list."""
-
-    submit = SubmitField()
+from app.core.forms import ConfirmForm, Form, strip  # noqa: F401 - ConfirmForm is used from here too
 
 
 class ApplicationForm(Form):

@@ -18,6 +18,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app.accounts.models import User
+from app.accounts.services import require_verified
 from app.audit.services import record
 from app.catalogue.models import Course, CourseStatus, EnrolmentMode
 from app.catalogue.seats import lock_course, refresh_counts, release_seat, take_seat
@@ -193,6 +194,7 @@ def _accept_or_waitlist(enrolment: Enrolment, *, actor: User | None) -> Enrolmen
 def enrol(course_id: int, user: User, *, motivation: str = "", answers: dict | None = None,
           now: dt.datetime | None = None) -> Enrolment:
     """Enrol (open mode) or apply (approval mode). Safe under any concurrency."""
+    require_verified(user)
     course = _load_course_for_enrolment(course_id)
     window = enrolment_window(course, now)
     if not window.open:
@@ -339,6 +341,7 @@ def add_participant(course_id: int, email: str, actor: User) -> Enrolment:
     user = find_user_by_email(email)
     if user is None:
         raise EnrolmentError(_("There is no account with this email. Ask the person to register first."), field="email")
+    require_verified(user, own=False)
     lock_course(course.id)
     existing = get_enrolment(course.id, user.id)
     if existing is not None and existing.status not in CLOSED:

@@ -99,6 +99,7 @@ def apply(slug: str):
     form = application_form_for(questions)
     window = services.enrolment_window(course)
     existing = services.get_enrolment(course.id, current_user.id)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.validate_on_submit():
         answers = {q: getattr(form, f"answer_{i}").data for i, q in enumerate(questions)}
         motivation = form.motivation.data
@@ -108,12 +109,12 @@ def apply(slug: str):
         except DomainError as error:
             db.session.rollback()
             domain_error_to_form(error, form)
+            status = error.status_code
         else:
             db.session.commit()
             deliver_after_commit()
             _flash_outcome(enrolment)
             return redirect(url_for("participant.dashboard"))
-    status = 400 if request.method == "POST" else 200
     return render_template("enrolment/apply.html", course=course, form=form, window=window, existing=existing), status
 
 

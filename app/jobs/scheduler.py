@@ -66,6 +66,7 @@ def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
         "promote_waitlists": (services.promote_waitlists, {"trigger": "interval", "minutes": 10}),
         "expire_reset_tokens": (services.expire_reset_tokens, {"trigger": "interval", "hours": 6}),
         "prune_job_runs": (services.prune_job_runs, {"trigger": "cron", "hour": 3, "minute": 40}),
+        "purge_unverified_accounts": (services.purge_unverified_accounts, {"trigger": "cron", "hour": 3, "minute": 50}),
         "doctor": (doctor.nightly, {"trigger": "cron", "hour": 4, "minute": 10}),
     }
 

@@ -137,6 +137,15 @@ def expire_reset_tokens(now: dt.datetime | None = None) -> dict[str, int]:
     return {"deleted": result.rowcount}
 
 
+def purge_unverified_accounts(now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete accounts whose address was never confirmed within PONTE_UNVERIFIED_DAYS (7)."""
+    from app.accounts.services import purge_unverified
+
+    deleted = purge_unverified(now)
+    db.session.commit()
+    return {"deleted": deleted}
+
+
 def prune_job_runs(now: dt.datetime | None = None) -> dict[str, int]:
     """Forget job runs started more than PONTE_JOB_RUN_RETENTION_DAYS days ago (default 30):
     the admin's jobs page needs the recent ones only, and the table would grow forever."""

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale, gettext as _
 
-from app.core.cas import compare_and_set
+from app.core.cas import changed_rows, compare_and_set
 from app.core.db import begin_write, deferred_reads
 from app.core.errors import Conflict
 from app.core.types import utcnow
@@ -26,6 +26,19 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+
+
+SENT_TO_DEACTIVATED = {"account_status"}
+
+
+def withhold_emails(user_id: int) -> int:
+    """Emails still waiting for a person whose account was just deactivated are not sent:
+    they are marked failed, with the reason, where the outbox shows them."""
+    return changed_rows(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.user_id == user_id, OutboxMessage.status == OutboxStatus.PENDING,
+               OutboxMessage.template.not_in(SENT_TO_DEACTIVATED))
+        .values(status=OutboxStatus.FAILED, last_error="not sent: the account was deactivated"))
 
 
 def queue_email(
@@ -41,6 +54,8 @@ def queue_email(
     `user` is anything with `email`, `full_name` and `locale`. Returns None when a
     message with the same dedupe key was already queued.
     """
+    if not getattr(user, "is_active_account", True) and template not in SENT_TO_DEACTIVATED:
+        return None  # a deactivated account gets no email but the notice of its own state
     if dedupe_key is not None:
         exists = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
         if exists:

@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _, ngettext
 
 from app.accounts.models import Role, User
+from app.accounts.services import require_verified
 from app.audit.services import record
 from app.catalogue.models import Course
 from app.core.cas import changed_rows, compare_and_set
@@ -47,6 +48,7 @@ def add_staff(course: Course, email: str, role: StaffRole, cohort_id: int | None
     user = find_user_by_email(email)
     if user is None:
         raise TeachingError(_("There is no account with this email. Ask the person to register first."), field="email")
+    require_verified(user, own=False)
     if cohort_id is not None and db.session.scalar(
             sa.select(Cohort.id).where(Cohort.id == cohort_id, Cohort.course_id == course.id)) is None:
         raise NotFound(_("Unknown cohort."))
@@ -89,6 +91,8 @@ def join_staff_to_teach(course: Course, user_ids: list[int], actor: User) -> Non
     users = db.session.scalars(sa.select(User).where(User.id.in_(missing), User.role == Role.INSTRUCTOR)).all()
     if len(users) != len(missing):
         raise NotFound(_("Unknown instructor."))
+    for user in users:
+        require_verified(user, own=False)
     for user in users:
         try:
             with db.session.begin_nested():  # another admin may add them at the same moment
@@ -432,6 +436,7 @@ def check_in(user: User, code: str, now: dt.datetime | None = None) -> CourseSes
     person may check in to (their accepted courses, their cohort), so a code that happens
     to match another course's session is just a wrong code. Refusals say why; a mark the
     staff made is never overwritten."""
+    require_verified(user)
     now = now or utcnow()
     # Full-width digits from a Chinese input method (６６７８０１) are the same code.
     code = unicodedata.normalize("NFKC", code or "").strip().replace(" ", "")

@@ -64,3 +64,14 @@ def page(browser, live_server):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def confirmation_link(live_server, email: str) -> str:  # noqa: ANN001
+    """The path of the last confirmation link emailed to `email` by the live server."""
+    import re
+
+    from app.notifications.backends import get_backend
+
+    with live_server.app_context():
+        message = [m for m in get_backend().sent if m["To"].endswith(f"<{email}>")][-1]
+    return re.search(r"https?://\S+(/auth/verify/\S+)", message.get_body(("plain",)).get_content()).group(1)

@@ -1,6 +1,7 @@
 import pytest
 
 from app.extensions import db
+from tests.e2e.conftest import confirmation_link
 from tests.factories import CourseFactory
 
 pytestmark = pytest.mark.e2e
@@ -22,8 +23,11 @@ def test_register_logout_login_switch_to_chinese_and_browse(page, live_server, t
     page.get_by_label("Time zone").select_option("Asia/Shanghai")
     page.get_by_label("I agree").check()
     page.get_by_role("button", name="Create account").click()
+    page.wait_for_url("**/auth/register/sent")
+    assert page.get_by_role("heading", name="Check your inbox").is_visible()
+    page.goto(confirmation_link(live_server, "wang.wei@example.cn"))
     page.wait_for_url("**/me")
-    assert "Welcome to Ponte, Wang Wei!" in page.content()
+    assert "your email address is confirmed. Welcome to Ponte, Wang Wei!" in page.content()
 
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(live_server.config["LIVE_URL"] + "/")

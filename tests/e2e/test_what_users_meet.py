@@ -19,6 +19,7 @@ from app.schedule import services as schedule
 from app.schedule.models import SessionKind
 from app.teaching.models import Attendance
 from tests.e2e.test_enrolment_journey import _login
+from tests.e2e.conftest import confirmation_link
 from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +40,9 @@ def test_a_chinese_newcomer_in_shanghai_starts_on_shanghai_time(browser, live_se
     page.locator("#confirm").fill(PASSWORD)
     page.locator("#privacy_consent").check()
     page.locator("#submit").click()
+    page.wait_for_url("**/auth/register/sent")
+    expect(page.get_by_role("heading", name="请查收邮件", level=1)).to_be_visible()
+    page.goto(confirmation_link(live_server, "li.na@example.cn"))  # the email's link confirms and signs in
     page.wait_for_url("**/me")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     with live_server.app_context():

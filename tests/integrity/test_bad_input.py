@@ -65,6 +65,41 @@ def test_a_nul_byte_in_a_registration_is_a_form_error_and_creates_nobody(app, cl
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == "nul@example.org")) == 0
 
 
+@pytest.mark.parametrize("override", ["\u202e", "\u202d", "\u202a", "\u2066", "\u2067", "\u2068", "\u2069"])
+def test_bidi_overrides_in_names_organisations_and_titles_are_form_errors(app, client, world, override):
+    """"Evil\u202egnp.exe" reads as "Evilexe.png": refused in a registration's native name and
+    organisation, a profile and a cohort name (every form shares the one base Form), and
+    in a query; nothing is saved."""
+    w, _session_id = world
+    registration = {"email": "bidi@example.org", "full_name": "Ada Lovelace", "password": "a long passphrase 42",
+                    "confirm": "a long passphrase 42", "timezone": "Europe/Rome", "locale": "en", "country": "IT",
+                    "privacy_consent": "y"}
+    for field in ("native_name", "organisation"):
+        response = client.post("/auth/register", data=dict(registration, **{field: f"Evil{override}gnp.exe"}))
+        assert response.status_code == 400 and "characters that are not allowed" in response.get_data(as_text=True)
+    login_as(client, w, "participant")
+    profile = client.post("/auth/profile", data={"full_name": "Pia Participant", "organisation": f"A{override}B",
+                                                 "locale": "en", "timezone": "Europe/Rome"})
+    assert profile.status_code == 400
+    teacher = app.test_client()
+    login_as(teacher, w, "instructor")
+    cohort = teacher.post(f"/teach/courses/{w.slug}/cohorts", data={"name": f"Roma{override}"})
+    assert cohort.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == "bidi@example.org")) == 0
+        assert not db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.organisation.contains(override)))
+    assert client.get(f"/courses?q=a{override}b").status_code == 400
+    assert "characters that are not allowed" not in client.get("/auth/profile").get_data(as_text=True)
+
+
+def test_direction_marks_stay_allowed(app, client):
+    response = client.post("/auth/register", data={
+        "email": "marks@example.org", "full_name": "Ada Lovelace", "native_name": "\u200fأدا\u200f",
+        "password": "a long passphrase 42", "confirm": "a long passphrase 42", "timezone": "Europe/Rome",
+        "locale": "en", "country": "IT", "privacy_consent": "y"})
+    assert response.status_code == 302
+
+
 def test_a_nul_byte_in_a_login_email_is_refused_without_a_500(client):
     response = client.post("/auth/login", data={"email": "a\x00@example.org", "password": "x"})
     assert response.status_code in (400, 401, 422)

@@ -26,8 +26,18 @@ MATRIX = [
     ("POST", "/admin/programmes/new", [LOGIN, 404, 404, 404, 404, 400]),
     ("POST", "/admin/venues/999999/edit", [LOGIN, 404, 404, 404, 404, 404]),
     ("POST", "/admin/venues/new", [LOGIN, 404, 404, 404, 404, 400]),
+    ("POST", "/admin/users/999999/role", [LOGIN, 404, 404, 404, 404, 400]),  # no role chosen
+    ("POST", "/admin/users/999999/deactivate", [LOGIN, 404, 404, 404, 404, 404]),
+    ("POST", "/admin/users/999999/reactivate", [LOGIN, 404, 404, 404, 404, 404]),
+    ("POST", "/admin/users/999999/reset", [LOGIN, 404, 404, 404, 404, 404]),
+    ("POST", "/admin/users/999999/verification", [LOGIN, 404, 404, 404, 404, 404]),
     ("POST", "/auth/language", [400, 400, 400, 400, 400, 400]),
     ("POST", "/auth/login", [400, 302, 302, 302, 302, 302]),  # signed in: nothing to do, go on
+    ("POST", "/auth/login/code", [302, 302, 302, 302, 302, 302]),  # no password given first: back to login
+    ("POST", "/auth/two-factor", [LOGIN, 400, 400, 400, 400, 400]),
+    ("POST", "/auth/two-factor/recovery-codes", [LOGIN, 400, 400, 400, 400, 400]),
+    ("POST", "/auth/two-factor/off", [LOGIN, 400, 400, 400, 400, 400]),
+    ("POST", "/auth/verify/resend", [LOGIN, 302, 302, 302, 302, 302]),  # confirmed already: said so
     ("POST", "/auth/logout", [302, 302, 302, 302, 302, 302]),
     ("POST", "/auth/logout-everywhere", [LOGIN, 302, 302, 302, 302, 302]),
     ("POST", "/auth/password", [LOGIN, 400, 400, 400, 400, 400]),
