@@ -136,6 +136,10 @@ class Config:
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds
     EMAIL_VERIFY_MAX_AGE = 48 * 60 * 60  # seconds: the link emailed at registration
     PONTE_UNVERIFIED_DAYS = _int("PONTE_UNVERIFIED_DAYS", 7)  # unconfirmed accounts are then deleted
+    # Retention (app/jobs/retention.py, listed in the privacy notice), in days.
+    PONTE_KEEP_EMAIL_BODIES_DAYS = _int("PONTE_KEEP_EMAIL_BODIES_DAYS", 90)
+    PONTE_KEEP_AUDIT_IPS_DAYS = _int("PONTE_KEEP_AUDIT_IPS_DAYS", 365)
+    PONTE_KEEP_ENDED_SESSIONS_DAYS = _int("PONTE_KEEP_ENDED_SESSIONS_DAYS", 30)
     # Registration: per address (each try emails its owner) and per client.
     PONTE_REGISTER_LIMIT = os.environ.get("PONTE_REGISTER_LIMIT", "3 per hour")
     PONTE_REGISTER_CLIENT_LIMIT = os.environ.get("PONTE_REGISTER_CLIENT_LIMIT", "10 per hour")
@@ -159,6 +163,9 @@ class Config:
 
     PONTE_BASE_URL = os.environ.get("PONTE_BASE_URL", "http://127.0.0.1:5000")
     PONTE_ORGANISATION = os.environ.get("PONTE_ORGANISATION", "Ponte Foundation for Italy–China Sustainability")
+    # The privacy notice's version: raise it when the notice changes, and everyone signed
+    # in is asked to agree again (date-like, e.g. 2026-12-01).
+    PONTE_PRIVACY_VERSION = os.environ.get("PONTE_PRIVACY_VERSION", "2026-12-01")
     PONTE_PRIVACY_CONTACT = os.environ.get("PONTE_PRIVACY_CONTACT", "privacy@ponte.example.org")  # named on /privacy
     PONTE_START_SCHEDULER = False  # only `flask scheduler run` starts one
     PONTE_PAGE_CACHE_SECONDS = float(os.environ.get("PONTE_PAGE_CACHE_SECONDS", "5"))

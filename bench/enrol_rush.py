@@ -89,7 +89,7 @@ def prepare() -> list[tuple[str, str, str, str]]:
                               timezone="Asia/Shanghai", starts_on=today + dt.timedelta(days=30),
                               ends_on=today + dt.timedelta(days=35), capacity=PLACES, status=CourseStatus.PUBLISHED))
         db.session.add_all([User(email=f"rush{i}@example.org", password_hash="x", full_name=f"Rush User {i}",
-                                 email_verified_at=utcnow())
+                                 email_verified_at=utcnow(), privacy_version=app.config["PONTE_PRIVACY_VERSION"])
                             for i in range(USERS)])
         db.session.commit()
     requests = []

@@ -14,6 +14,7 @@ from app.core.types import utcnow
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db
 from app.schedule.models import CourseSession, SessionKind, Venue
+from config import Config
 
 PASSWORD = "correct-horse-battery"
 
@@ -43,6 +44,8 @@ class UserFactory(Base):
     country = "IT"
     privacy_consent_at = factory.LazyFunction(utcnow)
     email_verified_at = factory.LazyFunction(utcnow)  # UserFactory(email_verified_at=None): not confirmed yet
+    privacy_version = Config.PONTE_PRIVACY_VERSION  # agreed to the current notice
+    transfer_version = factory.LazyAttribute(lambda u: Config.PONTE_PRIVACY_VERSION if u.country == "CN" else None)
 
 
 class ProgrammeFactory(Base):

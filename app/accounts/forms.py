@@ -70,6 +70,10 @@ class RegisterForm(_ProfileFields, Form):
         _l("I agree that Ponte keeps my data to run the programmes I take part in."),
         validators=[DataRequired(message=_l("Please accept the privacy notice to create an account."))],
     )
+    transfer_consent = BooleanField(
+        _l("I live in China and agree that my data are transferred to the foundation in Italy to run the programmes "
+           "(needed from people in China)."),
+    )
     submit = SubmitField(_l("Create account"))
 
 
@@ -119,3 +123,10 @@ class CodeForm(Form):
     code = StringField(_l("Code"), filters=[strip], validators=[DataRequired(), Length(max=20)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
     submit = SubmitField(_l("Continue"))
+
+
+class ConsentForm(Form):
+    privacy = BooleanField(_l("I have read the privacy notice and agree that Ponte keeps my data as it describes."))
+    transfer = BooleanField(_l("I agree that my personal data are transferred from China to the foundation in Italy, "
+                               "which keeps them as the notice describes."))
+    submit = SubmitField(_l("Agree and continue"))

@@ -56,6 +56,12 @@ class User(UserMixin, db.Model):
     session_version: so.Mapped[int] = so.mapped_column(default=1)
     calendar_token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, default=_calendar_token)
     privacy_consent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    # The version of the privacy notice agreed to (PONTE_PRIVACY_VERSION); a new version
+    # asks again. People in China also agree, separately, to the transfer of their data
+    # to Italy (PIPL art. 39), with the version of the notice that described it.
+    privacy_version: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    transfer_consent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+    transfer_version: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     # Set when the owner opened the link emailed at registration (or an admin vouched for
     # the address). Until then the account may browse and edit its profile, nothing more.
     email_verified_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())

@@ -55,6 +55,7 @@ class Registration:
     locale: str = "en"
     timezone: str = "Europe/Rome"
     privacy_consent: bool = False
+    transfer_consent: bool = False  # to the transfer of data to Italy: needed from people in China
 
 
 def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: User | None = None,
@@ -77,8 +78,11 @@ def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: U
         timezone=data.timezone,
         role=role,
         privacy_consent_at=utcnow(),
+        privacy_version=privacy_version(),
         email_verified_at=utcnow() if verified else None,
     )
+    if data.transfer_consent:
+        user.transfer_consent_at, user.transfer_version = utcnow(), privacy_version()
     db.session.add(user)
     try:
         with db.session.begin_nested():
@@ -92,10 +96,49 @@ def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: U
 def _check_registration(data: Registration) -> None:
     if not data.privacy_consent:
         raise AccountError(_("Please accept the privacy notice to create an account."), field="privacy_consent")
+    if (data.country or "").upper() in TRANSFER_CONSENT_COUNTRIES and not data.transfer_consent:
+        raise AccountError(TRANSFER_NEEDED(), field="transfer_consent")
     if not is_valid_zone(data.timezone):
         raise AccountError(_("Unknown time zone."), field="timezone")
     if data.locale not in current_app.config["LANGUAGES"]:
         raise AccountError(_("Unknown language."), field="locale")
+
+
+# --- consent ------------------------------------------------------------------------------
+
+# People here give a separate consent to the transfer of their data abroad (China's PIPL).
+TRANSFER_CONSENT_COUNTRIES = {"CN"}
+
+
+def TRANSFER_NEEDED() -> str:  # noqa: N802 - a message, translated when asked for
+    return _("People living in China need to agree to the transfer of their data to Italy to use Ponte.")
+
+
+def privacy_version() -> str:
+    return current_app.config["PONTE_PRIVACY_VERSION"]
+
+
+def consents_needed(user: User) -> tuple[bool, bool]:
+    """(the current privacy notice, the transfer to Italy) that `user` has yet to agree to."""
+    current = privacy_version()
+    transfer = (user.country or "") in TRANSFER_CONSENT_COUNTRIES and user.transfer_version != current
+    return user.privacy_version != current, transfer
+
+
+def give_consent(user: User, *, privacy: bool, transfer: bool) -> None:
+    """Record agreement to the current notice and, where asked, to the transfer."""
+    need_privacy, need_transfer = consents_needed(user)
+    if (need_privacy and not privacy) or (need_transfer and not transfer):
+        raise AccountError(_("Please tick each box to go on, or log out."))
+    now, version, given = utcnow(), privacy_version(), []
+    if need_privacy:
+        user.privacy_consent_at, user.privacy_version = now, version
+        given.append("privacy")
+    if need_transfer:
+        user.transfer_consent_at, user.transfer_version = now, version
+        given.append("transfer")
+    if given:
+        record("user.consent_given", user, actor=user, version=version, consents=given)
 
 
 def register_by_email(data: Registration) -> None:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from app.accounts import services, two_factor
 from app.accounts.forms import (
     CodeForm,
+    ConsentForm,
     LanguageForm,
     LoginForm,
     LogoutEverywhereForm,
@@ -84,6 +85,7 @@ def register():
             locale=form.locale.data,
             timezone=form.timezone.data,
             privacy_consent=form.privacy_consent.data,
+            transfer_consent=form.transfer_consent.data,
         )
         begin_write()
         try:
@@ -313,7 +315,50 @@ def two_factor_off():
     return redirect(url_for("accounts.profile"))
 
 
+@bp.route("/consent", methods=["GET", "POST"])
+@login_required
+def consent():
+    """A new privacy notice, or a transfer consent not given yet: agree to go on."""
+    need_privacy, need_transfer = services.consents_needed(current_user)
+    if not (need_privacy or need_transfer):
+        return redirect(safe_next(url_for("participant.dashboard")))
+    form = ConsentForm()
+    status = 200
+    if form.validate_on_submit():
+        begin_write()
+        try:
+            services.give_consent(db.session.get(User, current_user.id), privacy=form.privacy.data,
+                                  transfer=form.transfer.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            status = error.status_code
+        else:
+            db.session.commit()
+            flash(_("Thank you."), "success")
+            return redirect(safe_next(url_for("participant.dashboard")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/consent.html", form=form, need_privacy=need_privacy, need_transfer=need_transfer,
+                           version=services.privacy_version()), status
+
+
+_OPEN_BEFORE_CONSENT = {"accounts.consent", "accounts.logout", "accounts.set_language", "accounts.two_factor_setup",
+                        "static", "bootstrap.static", "core.healthz", "core.privacy"}
+
+
+@bp.before_app_request
+def consent_to_the_current_notice_first():
+    """Someone signed in who has not agreed to the current notice (or, in China, to the
+    transfer) is asked to before anything else."""
+    if (current_user.is_authenticated and request.endpoint not in _OPEN_BEFORE_CONSENT
+            and any(services.consents_needed(current_user))):
+        return redirect(url_for("accounts.consent", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+    return None
+
+
 _OPEN_TO_ADMINS_WITHOUT_TWO_FACTOR = {"accounts.two_factor_setup", "accounts.logout", "accounts.set_language", "static",
+                                      "accounts.consent",
                                       "core.healthz", "core.privacy", "bootstrap.static"}
 
 

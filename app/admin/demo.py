@@ -57,6 +57,9 @@ def _user(email: str, name: str, native: str | None, role: Role, password_hash: 
         email=email, password_hash=password_hash, full_name=name, native_name=native, role=role,
         locale=locale, timezone=tz, country=country, organisation=org[0], organisation_type=org[1],
         privacy_consent_at=utcnow(), email_verified_at=utcnow(),
+        privacy_version=current_app.config["PONTE_PRIVACY_VERSION"],
+        transfer_consent_at=utcnow() if country == "CN" else None,
+        transfer_version=current_app.config["PONTE_PRIVACY_VERSION"] if country == "CN" else None,
     )
     db.session.add(user)
     return user

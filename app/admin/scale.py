@@ -22,6 +22,7 @@ import random
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.accounts.models import OrganisationType, Role, User
 from app.accounts.passwords import hash_password
@@ -119,6 +120,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
     teaching, attendance = _Rows(session_instructor, sessions), _Rows(Attendance.__table__, sessions, enrolments)
 
     password = hash_password("scale-" + str(seed))  # nobody signs in as these people
+    version = current_app.config["PONTE_PRIVACY_VERSION"]
     people, instructors = [], []
     for i in range(1, n_people + n_instructors + 1):
         zone, city, country = rng.choice(ZONES)
@@ -131,6 +133,8 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
             locale=rng.choice(["en", "it", "zh"]), timezone=zone,
             role=Role.INSTRUCTOR if is_instructor else Role.PARTICIPANT, is_active_account=True, session_version=1,
             calendar_token=f"scale-{seed}-{i}-{rng.getrandbits(64):x}", privacy_consent_at=now, email_verified_at=now,
+            privacy_version=version, transfer_consent_at=now if country == "CN" else None,
+            transfer_version=version if country == "CN" else None,
             created_at=now - dt.timedelta(days=rng.randint(0, 3650)),
         )
         (instructors if is_instructor else people).append(uid)

@@ -45,6 +45,7 @@ ACTIONS = {
     "session.signup_released": _l("Place on a session released"),
     "session.updated": _l("Session changed"),
     "user.calendar_token_regenerated": _l("Calendar address renewed"),
+    "user.consent_given": _l("Privacy notice agreed to"),
     "user.deactivated": _l("Account deactivated"),
     "user.email_verified": _l("Email address confirmed"),
     "user.password_changed": _l("Password changed"),

@@ -21,4 +21,7 @@ def healthz():
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("core/privacy.html", privacy_contact=current_app.config["PONTE_PRIVACY_CONTACT"])
+    c = current_app.config
+    retention = {"emails": c["PONTE_KEEP_EMAIL_BODIES_DAYS"], "audit_ips": c["PONTE_KEEP_AUDIT_IPS_DAYS"],
+                 "login_sessions": c["PONTE_KEEP_ENDED_SESSIONS_DAYS"], "unverified": c["PONTE_UNVERIFIED_DAYS"]}
+    return render_template("core/privacy.html", privacy_contact=c["PONTE_PRIVACY_CONTACT"], retention=retention)

@@ -59,7 +59,7 @@ def test_register_emails_a_link_that_confirms_the_address_and_signs_in(client, a
 
 def test_register_with_a_chinese_native_name(client, app):
     data = dict(GOOD, email="wang@example.cn", full_name="Wang Wei", native_name="王伟", locale="zh",
-                timezone="Asia/Shanghai", country="CN")
+                timezone="Asia/Shanghai", country="CN", transfer_consent="y")
     assert client.post("/auth/register", data=data).status_code == 302
     [user] = _users(app)
     assert user.native_name == "王伟" and user.display_name == "Wang Wei (王伟)"

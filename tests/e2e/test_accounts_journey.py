@@ -21,7 +21,8 @@ def test_register_logout_login_switch_to_chinese_and_browse(page, live_server, t
     page.get_by_label("Name in native script (optional)").fill("王伟")
     page.get_by_label("Country").select_option("CN")
     page.get_by_label("Time zone").select_option("Asia/Shanghai")
-    page.get_by_label("I agree").check()
+    page.get_by_label("I agree that Ponte keeps").check()
+    page.get_by_label("I live in China and agree").check()  # PIPL: a separate consent to the transfer
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/auth/register/sent")
     assert page.get_by_role("heading", name="Check your inbox").is_visible()

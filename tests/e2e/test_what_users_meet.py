@@ -3,6 +3,7 @@ reader, a phone user, a certificate checker and a participant with a site visit 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -39,6 +40,11 @@ def test_a_chinese_newcomer_in_shanghai_starts_on_shanghai_time(browser, live_se
     page.locator("#password").fill(PASSWORD)
     page.locator("#confirm").fill(PASSWORD)
     page.locator("#privacy_consent").check()
+    page.locator("#submit").click()
+    expect(page.locator("#transfer_consent")).to_have_class(re.compile("is-invalid"))  # PIPL: asked separately
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#confirm").fill(PASSWORD)
+    page.locator("#transfer_consent").check()
     page.locator("#submit").click()
     page.wait_for_url("**/auth/register/sent")
     expect(page.get_by_role("heading", name="请查收邮件", level=1)).to_be_visible()
