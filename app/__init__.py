@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin.audit_log import bp as audit_log_bp
     from app.admin.people import bp as people_bp
     from app.admin.views import bp as admin_bp
+    from app.privacy.views import bp as privacy_bp
     from app.catalogue.api import bp as api_bp
     from app.catalogue.feeds import bp as feeds_bp
     from app.catalogue.views import bp as catalogue_bp
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(audit_log_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -26,6 +26,7 @@ from app.core.labels import label
 from app.enrolment.models import Enrolment
 from app.extensions import db
 from app.notifications.services import deliver_after_commit
+from app.privacy import erasure
 from app.teaching.models import Attendance, AttendanceStatus
 
 bp = Blueprint("people", __name__, url_prefix="/admin")
@@ -189,3 +190,16 @@ def send_verification(user_id: int):
         accounts.send_verification(user)
 
     return _change(user_id, move, _("The confirmation link has been emailed to the person again."))
+
+
+@bp.route("/users/<int:user_id>/erase", methods=["POST"])
+@admin_required
+def erase(user_id: int):
+    """Erase a person who asked (by email or letter): the same anonymisation as their own
+    /auth/erase, audited with the admin as actor. Not oneself: that is /auth/erase."""
+    def move(user: User) -> None:
+        if user.id == current_user.id:
+            raise accounts.AccountError(_("Erase your own account from your profile."))
+        erasure.erase(user, db.session.get(User, current_user.id))
+
+    return _change(user_id, move, _("The person's account has been erased."))

@@ -67,6 +67,9 @@ class Certificate(db.Model):
     issued_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     revoked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     revoked_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # Set when the holder erased their account: the verify page says so, with no name,
+    # and the PDF is no longer served.
+    withdrawn_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     superseded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("certificate.id"))
 
     enrolment: so.Mapped[Enrolment] = so.relationship()

@@ -79,8 +79,8 @@ def _can_download(certificate: Certificate) -> bool:
 @bp.route("/certificates/<public_id>.pdf")
 def download(public_id: str):
     certificate = _by_public_id(public_id)
-    if certificate is None or not _can_download(certificate):
-        abort(404)
+    if certificate is None or certificate.withdrawn_at is not None or not _can_download(certificate):
+        abort(404)  # withdrawn: the holder erased their account
     return Response(services.pdf_bytes(certificate), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{certificate.serial}.pdf"', "Cache-Control": "private, no-store"})
 

@@ -31,9 +31,13 @@ MATRIX = [
     ("POST", "/admin/users/999999/reactivate", [LOGIN, 404, 404, 404, 404, 404]),
     ("POST", "/admin/users/999999/reset", [LOGIN, 404, 404, 404, 404, 404]),
     ("POST", "/admin/users/999999/verification", [LOGIN, 404, 404, 404, 404, 404]),
+    ("POST", "/admin/users/999999/erase", [LOGIN, 404, 404, 404, 404, 404]),
     ("POST", "/auth/language", [400, 400, 400, 400, 400, 400]),
     ("POST", "/auth/login", [400, 302, 302, 302, 302, 302]),  # signed in: nothing to do, go on
-    ("POST", "/auth/login/code", [302, 302, 302, 302, 302, 302]),  # no password given first: back to login
+    ("POST", "/auth/login/code", [302, 302, 302, 302, 302, 302]),
+    ("POST", "/auth/consent", [LOGIN, 302, 302, 302, 302, 302]),  # agreed already: nothing to ask
+    ("POST", "/auth/export", [LOGIN, 302, 302, 302, 302, 302]),  # a copy is prepared
+    ("POST", "/auth/erase", [LOGIN, 400, 400, 400, 400, 400]),  # no password: nothing erased  # no password given first: back to login
     ("POST", "/auth/two-factor", [LOGIN, 400, 400, 400, 400, 400]),
     ("POST", "/auth/two-factor/recovery-codes", [LOGIN, 400, 400, 400, 400, 400]),
     ("POST", "/auth/two-factor/off", [LOGIN, 400, 400, 400, 400, 400]),

@@ -6,6 +6,7 @@ by the job `apply_retention`; each run's counts are on /admin/jobs.
 - audit network addresses: cut to their network after 12 months (IPv4 /24, IPv6 /48);
 - ended login sessions: deleted 30 days after they ended, and those idle past the cookie's
   lifetime are ended;
+- copies of people's data (exports): deleted 24 hours after they were ready;
 - accounts whose address was never confirmed: deleted after 7 days (job
   `purge_unverified_accounts`).
 """
@@ -23,6 +24,7 @@ from app.core.cas import changed_rows
 from app.core.types import utcnow
 from app.extensions import db
 from app.notifications.models import OutboxMessage, OutboxStatus
+from app.privacy.export import remove_expired_exports
 
 ERASED_BODY = ""
 
@@ -65,6 +67,7 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
                         .values(revoked_at=now))
     sessions = changed_rows(sa.delete(LoginSession).where(
         LoginSession.revoked_at < now - _days("PONTE_KEEP_ENDED_SESSIONS_DAYS")))
+    exports = remove_expired_exports(now)
     db.session.commit()
     return {"email_bodies_cleared": bodies, "audit_ips_truncated": ips, "idle_sessions_ended": idle,
-            "ended_sessions_deleted": sessions}
+            "ended_sessions_deleted": sessions, "exports_deleted": exports}

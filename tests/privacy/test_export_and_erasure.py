@@ -1,0 +1,202 @@
+"""A person downloads everything Ponte holds about them, and erases their account.
+
+The export is checked against a person built here, with a second person whose data must
+not appear in it. After erasure no text column of any table holds their name, email or
+organisation (in any spelling JSON may give it), the course counts are unchanged, and
+their certificate answers "withdrawn" with no name."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from app.accounts.models import Role, User
+from app.audit.services import record
+from app.certificates import services as certificates
+from app.certificates.models import CertificateKind
+from app.core.types import utcnow
+from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.extensions import db, limiter
+from app.notifications.services import deliver_pending
+from app.privacy.export import build_pending_exports
+from app.privacy.models import DataExport
+from app.privacy.retention import apply_retention
+from app.teaching.models import Attendance, AttendanceMethod, AttendanceStatus as A, CourseStaff, StaffRole
+from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
+from tests.integrity.harness import Shot, assert_doctor_clean, audits, no_5xx, outcome, race, same, twins
+
+NAME, NATIVE, EMAIL, ORG = "Wang Wei", "王伟", "wang.wei@example.cn", "SinoGreen Tech Co."
+
+
+@pytest.fixture
+def person(app):
+    """Wang Wei, with an enrolment, attendance, a certificate, a login and audit events;
+    and Giulia Rossi, enrolled in the same course, whose data must stay hers."""
+    with app.app_context():
+        wang = UserFactory(email=EMAIL, full_name=NAME, native_name=NATIVE, organisation=ORG, country="CN")
+        giulia = UserFactory(email="giulia@example.org", full_name="Giulia Rossi", organisation="Comune di Roma")
+        admin = UserFactory(email="admin@example.org", role=Role.ADMIN)
+        today = utcnow().date()
+        course = CourseFactory(title="Green Finance", starts_on=today - dt.timedelta(days=10),
+                               ends_on=today - dt.timedelta(days=9))
+        start = dt.datetime.combine(course.starts_on, dt.time(8), dt.timezone.utc)
+        session = SessionFactory(course=course, starts_at=start, ends_at=start + dt.timedelta(hours=3))
+        mine = EnrolmentFactory(course=course, user=wang, status=S.COMPLETED,
+                                motivation=f"I am {NAME} and I build solar farms.")
+        theirs = EnrolmentFactory(course=course, user=giulia, status=S.COMPLETED, motivation="Procurement in Rome.")
+        course.seats_taken = 2
+        for e in (mine, theirs):
+            db.session.add(Attendance(session_id=session.id, enrolment_id=e.id, status=A.PRESENT,
+                                      method=AttendanceMethod.SHEET, note=f"seen {e.user.full_name}"))
+        db.session.flush()
+        record("enrolment.accepted", mine, actor=admin, email=EMAIL, name=NATIVE)
+        certificate = certificates.issue(mine, CertificateKind.ATTENDANCE, admin)
+        certificates.issue(theirs, CertificateKind.ATTENDANCE, admin)
+        db.session.commit()
+        return {"course_id": course.id, "public_id": certificate.public_id, "serial": certificate.serial}
+
+
+def _login(client, email: str = EMAIL):  # noqa: ANN001
+    assert client.post("/auth/login", data={"email": email, "password": PASSWORD}).status_code == 302
+
+
+def _export_link(mail) -> str:  # noqa: ANN001
+    return re.search(r"https?://\S+(/auth/export/\S+)", mail[-1].get_body(("plain",)).get_content()).group(1)
+
+
+def test_a_person_downloads_everything_about_them_and_nothing_of_anyone_else(app, client, person, mail):
+    _login(client)
+    assert client.post("/auth/export").status_code == 302
+    again = client.post("/auth/export")
+    assert again.status_code == 409  # one copy is prepared at a time
+    with app.app_context():
+        assert build_pending_exports() == {"built": 1, "failed": 0}
+        assert deliver_pending()["sent"] >= 1  # the scheduler sends the link (and what else waited)
+    link = _export_link(mail)
+    response = client.get(link)
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    data = json.loads(archive.read("ponte-data.json"))
+    assert data["profile"]["email"] == EMAIL and data["profile"]["native_name"] == NATIVE
+    assert data["consents"]["transfer_to_italy"]["version"]  # PIPL consent, with its version
+    [enrolment] = data["enrolments"]
+    assert enrolment["activity"] == "Green Finance" and "solar farms" in enrolment["motivation"]
+    assert [h["action"] for h in enrolment["history"]] == ["enrolment.accepted"]
+    assert data["attendance"][0]["status"] == "present" and len(data["attendance"]) == 1
+    assert [c["serial"] for c in data["certificates"]] == [person["serial"]]
+    assert archive.read(f"certificates/{person['serial']}.pdf").startswith(b"%PDF")
+    assert data["login_sessions"] and any(e["action"] == "privacy.export_requested" for e in data["audit_events"])
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    assert b"Giulia" not in everything and b"giulia@example.org" not in everything and b"Rome." not in everything
+    other = app.test_client()
+    _login(other, "giulia@example.org")
+    assert other.get(link).status_code == 404  # the link is for its owner only
+    with time_machine.travel(utcnow() + dt.timedelta(hours=25)):
+        assert client.get(link).status_code == 404
+        with app.app_context():
+            assert apply_retention()["exports_deleted"] == 1
+            assert db.session.scalar(sa.select(sa.func.count(DataExport.id))) == 0
+
+
+def test_export_and_erasure_need_a_login(client):
+    for path in ("/auth/export", "/auth/erase", "/auth/export/whatever"):
+        assert "/auth/login" in client.get(path).headers["Location"]
+
+
+def _every_text(app) -> str:
+    """Every text and JSON value of every table, as one string (the database as a whole)."""
+    chunks = []
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, (sa.String, sa.Text, sa.JSON))]
+            if columns:
+                for row in db.session.execute(sa.select(*columns)):
+                    chunks.extend(json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)
+                                  for v in row if v is not None)
+    return "\n".join(chunks)
+
+
+def test_erasure_leaves_no_trace_keeps_the_counts_and_withdraws_the_certificate(app, client, person):
+    with app.app_context():
+        counts = (db.session.scalar(sa.select(sa.func.count(Enrolment.id)).where(Enrolment.course_id == person["course_id"])),
+                  db.session.scalar(sa.select(sa.func.count(Attendance.id))))
+    before = _every_text(app)
+    assert EMAIL in before and NATIVE in before
+    _login(client)
+    assert client.post("/auth/erase", data={"password": "wrong", "confirm": "ERASE"}).status_code == 400
+    assert client.post("/auth/erase", data={"password": PASSWORD, "confirm": "yes"}).status_code == 400
+    done = client.post("/auth/erase", data={"password": PASSWORD, "confirm": "ERASE"})
+    assert done.status_code == 302 and client.get("/me").status_code == 302  # signed out
+    assert app.test_client().post("/auth/login", data={"email": EMAIL, "password": PASSWORD}).status_code == 400
+    after = _every_text(app)
+    for trace in (NAME, NATIVE, EMAIL, ORG, "solar farms", json.dumps(NATIVE)[1:-1]):
+        assert trace not in after, trace
+    assert "Giulia Rossi" in after and "Procurement in Rome." in after  # the others' data stay
+    with app.app_context():
+        assert counts == (db.session.scalar(sa.select(sa.func.count(Enrolment.id)).where(
+            Enrolment.course_id == person["course_id"])), db.session.scalar(sa.select(sa.func.count(Attendance.id))))
+        assert audits("user.erased") == 1
+    page = client.get(f"/verify/{person['public_id']}").get_data(as_text=True)
+    assert "withdrawn at the holder" in page.lower() and NAME not in page
+    admin = app.test_client()
+    _login(admin, "admin@example.org")
+    assert admin.get(f"/certificates/{person['public_id']}.pdf").status_code == 404  # no longer served
+
+
+def test_the_only_lead_of_a_running_course_cannot_vanish_from_it(app, client):
+    with app.app_context():
+        lead = UserFactory(email="lead@example.org", role=Role.INSTRUCTOR)
+        today = utcnow().date()
+        course = CourseFactory(title="Water Week", starts_on=today, ends_on=today + dt.timedelta(days=3))
+        db.session.add(CourseStaff(course_id=course.id, user_id=lead.id, role=StaffRole.LEAD))
+        db.session.commit()
+    _login(client, "lead@example.org")
+    assert "Water Week" in client.get("/auth/erase").get_data(as_text=True)
+    refused = client.post("/auth/erase", data={"password": PASSWORD, "confirm": "ERASE"})
+    assert refused.status_code == 409 and "only lead instructor of Water Week" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.full_name).where(User.email == "lead@example.org"))
+
+
+def test_an_admin_erases_a_person_on_request_and_it_is_audited(app, client, person):
+    admin = app.test_client()
+    _login(admin, "admin@example.org")
+    with app.app_context():
+        wang_id = db.session.scalar(sa.select(User.id).where(User.email == EMAIL))
+        admin_id = db.session.scalar(sa.select(User.id).where(User.email == "admin@example.org"))
+    for who in ("giulia@example.org",):
+        other = app.test_client()
+        _login(other, who)
+        assert other.post(f"/admin/users/{wang_id}/erase").status_code == 404
+    assert admin.post(f"/admin/users/{admin_id}/erase").status_code == 400  # not oneself, from here
+    assert admin.post(f"/admin/users/{wang_id}/erase").status_code == 302
+    with app.app_context():
+        assert db.session.get(User, wang_id).email == f"erased-{wang_id}@erased.invalid"
+        assert audits("user.erased") == 1
+    assert admin.post(f"/admin/users/{wang_id}/erase").status_code == 409  # already erased
+
+
+def test_eight_export_requests_and_eight_erasures_at_once_each_happen_once(app, person):
+    tabs = twins(app, EMAIL)
+    limiter.enabled = False  # the daily limit (5) would answer the last three 429
+    try:
+        codes = race(same(Shot(None, "/auth/export"), tabs))
+    finally:
+        limiter.enabled = True
+    no_5xx(codes)
+    assert outcome(codes) == {302: 1, 409: 7}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(DataExport.id))) == 1
+        wang_id = db.session.scalar(sa.select(User.id).where(User.email == EMAIL))
+    codes = race(same(Shot(None, f"/admin/users/{wang_id}/erase"), twins(app, "admin@example.org")))
+    no_5xx(codes)
+    assert outcome(codes) == {302: 1, 409: 7}
+    with app.app_context():
+        assert audits("user.erased") == 1
+    assert_doctor_clean(app)
