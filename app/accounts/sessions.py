@@ -31,7 +31,7 @@ def _hash(token: str) -> str:
 def load_user(user_id: str) -> User | None:
     token = session.get("sid")
     version = session.get("sv")
-    if not token or not user_id.isdigit():
+    if not token or not (user_id.isascii() and user_id.isdigit()):
         return None
     row = db.session.execute(
         sa.select(LoginSession, User)

@@ -20,7 +20,7 @@ from app.audit.services import EventFilters, events, object_types
 from app.catalogue.models import Course
 from app.certificates.models import Certificate
 from app.core.auth import admin_required
-from app.core.http import csv_response
+from app.core.http import csv_response, db_id
 from app.core.templating import viewer_zone
 from app.core.timezones import localize
 from app.enrolment.models import Enrolment
@@ -52,9 +52,10 @@ def _int_arg(name: str) -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    try:
+        return db_id(raw)  # "²" is a digit to str.isdigit, not to int()
+    except ValueError:
         abort(400)
-    return int(raw)
 
 
 def _day_arg(name: str) -> dt.date | None:

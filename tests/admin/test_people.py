@@ -199,7 +199,8 @@ def test_the_audit_log_filters_by_actor_action_course_person_and_days(client, au
 
 
 @pytest.mark.parametrize("args", [{"action": "made.up"}, {"since": "yesterday"}, {"until": "0001-01-01"},
-                                  {"course": "abc"}, {"user": "-1"}, {"type": "a;b"}])
+                                  {"course": "abc"}, {"user": "-1"}, {"type": "a;b"}, {"user": "²"},
+                                  {"course": "³"}, {"object": "1e3"}, {"course": "99999999999999999999"}])
 def test_a_bad_audit_filter_answers_400(client, auth, world, args):
     auth.login("admin@example.org")
     assert client.get("/admin/audit", query_string=args).status_code == 400
