@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from app.accounts.models import OrganisationType
 from app.core.forms import (
@@ -60,8 +60,14 @@ class _ProfileFields:
         self.timezone.choices = timezone_choices()
 
 
+def _sendable(form, field) -> None:  # noqa: ANN001
+    if not field.data.isascii():
+        raise ValidationError(_l("Ponte cannot send email to addresses with characters other than Latin letters yet; "
+                                 "please use another address."))
+
+
 class RegisterForm(_ProfileFields, Form):
-    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254), Email()])
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254), Email(), _sendable])
     password = _password_field(_l("Password (at least 10 characters)"))
     confirm = PasswordField(
         _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))]

@@ -31,6 +31,9 @@ def _calendar_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+ERASED_DOMAIN = "@erased.invalid"  # the address an erased account is given
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user"
     __table_args__ = (
@@ -79,6 +82,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
+
+    @property
+    def is_erased(self) -> bool:
+        """The person erased their account (app/privacy/erasure.py): nothing may bring it back."""
+        return self.email.endswith(ERASED_DOMAIN)
 
     @property
     def has_two_factor(self) -> bool:

@@ -178,10 +178,11 @@ def verification_token(user: User) -> str:
     return _verify_serializer().dumps({"u": user.id, "e": user.email})
 
 
-def send_verification(user: User) -> None:
+def send_verification(user: User, *, actor: User | None = None) -> None:
+    _not_erased(user)
     hours = current_app.config["EMAIL_VERIFY_MAX_AGE"] // 3600
     queue_email(user, "verify_email", token=verification_token(user), hours=hours)
-    record("user.verification_sent", user, actor=user)
+    record("user.verification_sent", user, actor=actor or user)
 
 
 class VerifyOutcome(enum.Enum):
@@ -291,15 +292,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def request_password_reset(email: str) -> None:
-    """Email a reset link if the account exists. Says nothing either way."""
+def request_password_reset(email: str, *, actor: User | None = None) -> None:
+    """Email a reset link if the account exists. Says nothing either way. `actor`: an
+    admin who sent it (else the person asked)."""
     user = find_user_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.is_erased:
         return
     token = secrets.token_urlsafe(32)
     max_age = dt.timedelta(seconds=current_app.config["PASSWORD_RESET_MAX_AGE"])
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=_token_hash(token), expires_at=utcnow() + max_age))
-    record("user.password_reset_requested", user, actor=user)
+    record("user.password_reset_requested", user, actor=actor or user)
     queue_email(user, "password_reset", token=token, minutes=int(max_age.total_seconds() // 60))
 
 
@@ -346,6 +348,7 @@ def set_role(user: User, role: Role, *, actor: User | None, notify: bool = False
     """Change the role (compare-and-set: two admins' clicks change it once). An admin
     may not take their own admin role, nor leave Ponte without an active admin. With
     `notify`, the person is told by email. True when this call changed it."""
+    _not_erased(user)
     old = user.role
     if old is role:
         return False
@@ -357,6 +360,11 @@ def set_role(user: User, role: Role, *, actor: User | None, notify: bool = False
     if notify:
         queue_email(user, "account_status", change="role", role=role.value)
     return True
+
+
+def _not_erased(user: User) -> None:
+    if user.is_erased:
+        raise Conflict(_("This account has been erased: it cannot be changed or used again."))
 
 
 def _keep_an_admin(user: User, actor: User | None) -> None:
@@ -371,6 +379,7 @@ def _keep_an_admin(user: User, actor: User | None) -> None:
 def deactivate_user(user: User, actor: User) -> None:
     """Stop an account: signed out on every device, no login, no email but the notice of
     this change. Enrolments, attendance and certificates stay as they are."""
+    _not_erased(user)
     if user.is_admin:
         _keep_an_admin(user, actor)
     if not compare_and_set(user, User.is_active_account.is_(True), is_active_account=False,
@@ -384,6 +393,7 @@ def deactivate_user(user: User, actor: User) -> None:
 
 
 def reactivate_user(user: User, actor: User) -> None:
+    _not_erased(user)
     if not compare_and_set(user, User.is_active_account.is_(False), is_active_account=True):
         raise Conflict(_("This account is already active."))
     record("user.reactivated", user, actor=actor)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _, ngettext
 from flask_login import current_user, login_required
 
 from app.accounts import services, two_factor
@@ -125,13 +125,19 @@ def verify(token: str):
         db.session.commit()
         flash(_("Your email address is already confirmed."), "info")
         return redirect(url_for("participant.dashboard") if current_user.is_authenticated else url_for("accounts.login"))
-    if not current_user.is_authenticated or current_user.id != user.id:
-        if current_user.is_authenticated:
-            end_session()
+    if current_user.is_authenticated and current_user.id != user.id:
+        # Someone else is signed in on this browser: confirm, but never switch accounts.
+        db.session.commit()
+        flash(_("The address %(email)s is confirmed. You are still signed in as %(name)s.", email=user.email,
+                name=current_user.full_name), "info")
+        return redirect(url_for("participant.dashboard"))
+    if not current_user.is_authenticated:
         start_session(user)
     db.session.commit()
     session.pop("ponte_registered", None)
-    flash(_("Thank you, your email address is confirmed. Welcome to Ponte, %(name)s!", name=user.full_name), "success")
+    with force_locale(user.locale):
+        flash(_("Thank you, your email address is confirmed. Welcome to Ponte, %(name)s!", name=user.full_name),
+              "success")
     return redirect(url_for("participant.dashboard"))
 
 
@@ -237,8 +243,9 @@ def two_factor_login():
             start_session(user)
             db.session.commit()
             if len(code) > 6:
-                flash(_("You used a recovery code; %(num)d left. Make new ones on the two-factor page if you are "
-                        "running out.", num=two_factor.recovery_codes_left(user)), "warning")
+                flash(ngettext("You used a recovery code; %(num)d is left. Make new ones on the two-factor page.",
+                               "You used a recovery code; %(num)d are left. Make new ones on the two-factor page if "
+                               "you are running out.", two_factor.recovery_codes_left(user)), "warning")
             flash(_("You are logged in."), "success")
             return redirect(safe_next(target))
         two_factor.record_failure(user)
@@ -257,8 +264,8 @@ def two_factor_setup():
     user = db.session.get(User, current_user.id)
     if user.has_two_factor:
         return render_template("accounts/two_factor.html", form=form, codes_left=two_factor.recovery_codes_left(user))
-    secret = session.get("2fa_pending_secret")
-    if not secret or request.method == "GET":
+    secret = session.get("2fa_pending_secret")  # the same key on every visit until it is confirmed
+    if not secret:
         secret = session["2fa_pending_secret"] = two_factor.new_secret()
     status = 200
     if form.validate_on_submit():
@@ -291,7 +298,10 @@ def _with_a_code(move):  # noqa: ANN001
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
-        return None, (redirect(url_for("accounts.two_factor_setup")), error.status_code)
+        user = db.session.get(User, current_user.id)  # the page again, with the reason and a 4xx
+        page = render_template("accounts/two_factor.html", form=CodeForm(formdata=None),
+                               codes_left=two_factor.recovery_codes_left(user))
+        return None, (page, error.status_code)
     db.session.commit()
     return result, None
 
@@ -344,6 +354,7 @@ def consent():
 
 
 _OPEN_BEFORE_CONSENT = {"accounts.consent", "accounts.logout", "accounts.set_language", "accounts.two_factor_setup",
+                        "accounts.profile",
                         "static", "bootstrap.static", "core.healthz", "core.privacy"}
 
 

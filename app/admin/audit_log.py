@@ -119,7 +119,8 @@ def log():
     f, scope, shown = _filters()
     page = db.paginate(events(f, *scope), per_page=50, error_out=False, max_per_page=200)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("admin/audit.html", page=page, shown=shown, args=args, actions=sorted(ACTIONS),
+    actions = sorted(ACTIONS, key=lambda a: action_label(a).lower())
+    return render_template("admin/audit.html", page=page, shown=shown, args=args, actions=actions,
                            action_label=action_label, object_types=object_types(), object_link=object_link)
 
 

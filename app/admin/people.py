@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectField, SubmitField
@@ -96,7 +96,8 @@ def export():
     return csv_response("ponte-people.csv", header, (
         [u.full_name, u.native_name or "", u.email, u.organisation or "",
          label(u.organisation_type) if u.organisation_type else "", u.country or "", label(u.role),
-         str(STATES["active" if u.is_active_account else "deactivated"]), when(u.email_verified_at),
+         str(STATES["deactivated" if not u.is_active_account else "active" if u.is_verified else "unconfirmed"]),
+         when(u.email_verified_at),
          when(u.created_at), when(u.last_login_at)]
         for u in db.session.scalars(stmt.limit(100_000))))
 
@@ -139,7 +140,9 @@ def _change(user_id: int, move, done: str):  # noqa: ANN001
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
-        return redirect(url_for("people.person", user_id=user_id)), error.status_code
+        response = make_response(person(user_id))  # the page again, with the reason and a 4xx
+        response.status_code = error.status_code
+        return response
     db.session.commit()
     deliver_after_commit()
     flash(done, "success")
@@ -174,9 +177,11 @@ def reactivate(user_id: int):
 @admin_required
 def send_reset(user_id: int):
     def move(user: User) -> None:
+        if user.is_erased:
+            raise accounts.AccountError(_("This account has been erased: it cannot be changed or used again."))
         if not user.is_active_account:
             raise accounts.AccountError(_("This account is deactivated: reactivate it first."))
-        accounts.request_password_reset(user.email)
+        accounts.request_password_reset(user.email, actor=current_user)
 
     return _change(user_id, move, _("A password-reset link has been emailed to the person."))
 
@@ -185,9 +190,11 @@ def send_reset(user_id: int):
 @admin_required
 def send_verification(user_id: int):
     def move(user: User) -> None:
+        if user.is_erased:
+            raise accounts.AccountError(_("This account has been erased: it cannot be changed or used again."))
         if user.is_verified:
             raise accounts.AccountError(_("This email address is already confirmed."))
-        accounts.send_verification(user)
+        accounts.send_verification(user, actor=current_user)
 
     return _change(user_id, move, _("The confirmation link has been emailed to the person again."))
 

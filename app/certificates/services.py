@@ -223,6 +223,8 @@ def valid_certificate(enrolment_id: int, kind: CertificateKind) -> Certificate |
 def issue(enrolment: Enrolment, kind: CertificateKind, issuer: User | None, *, language: str | None = None,
           progress: Progress | None = None, supersedes: Certificate | None = None, email: bool = True) -> Certificate:
     """Issue one certificate if the enrolment qualifies; at most one valid per (enrolment, kind)."""
+    if enrolment.user.is_erased:
+        raise CertificateError(_("This person erased their account: no certificate can be issued."))
     course = enrolment.course
     if progress is None:
         el = eligibility(course, [enrolment])[enrolment.id]
@@ -278,7 +280,8 @@ def due_certificates(course: Course) -> tuple[list[tuple[Enrolment, CertificateK
         Certificate.enrolment_id.in_([e.id for e in enrolments] or [0]),
         Certificate.status.in_((CertificateStatus.VALID, CertificateStatus.REVOKED)))).all())
     table = eligibility(course, enrolments)
-    return [(e, k) for e in enrolments for k in table[e.id].kinds if (e.id, k) not in existing], table
+    return [(e, k) for e in enrolments for k in table[e.id].kinds
+            if (e.id, k) not in existing and not e.user.is_erased], table
 
 
 def issue_all(course: Course, issuer: User | None, *, on_progress=None) -> tuple[int, int]:  # noqa: ANN001

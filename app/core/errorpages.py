@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
+from babel.dates import format_timedelta
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -35,6 +36,13 @@ def _render(code: int, detail: str | None = None):
     return render_template("errors/error.html", code=code, title=title, message=detail or message), code
 
 
+def _retry_after(error: HTTPException) -> str:
+    """The limit's window, in the reader's words ("1 hour", "1 ora", "1小时")."""
+    item = getattr(getattr(error, "limit", None), "limit", None)
+    seconds = item.get_expiry() if item is not None else 60
+    return format_timedelta(seconds, threshold=1, locale=get_locale() or "en")
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):  # noqa: ANN001
@@ -52,11 +60,9 @@ def register(app: Flask) -> None:
         code = error.code or 500
         if code not in MESSAGES:
             return error
-        response = _render(code)
-        if code == 429:
-            resp, status = response
-            return resp, status
-        return response
+        if code == 429:  # say how long: a limit may be per minute, per hour or per day
+            return _render(429, str(_l("Too many attempts. Please try again in %(wait)s.", wait=_retry_after(error))))
+        return _render(code)
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

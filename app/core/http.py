@@ -150,5 +150,5 @@ def csv_response(filename: str, header: list[str], rows) -> Response:  # noqa: A
     writer.writerow(header)
     for row in rows:
         writer.writerow([safe(v) for v in row])
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+    return Response(out.getvalue(), mimetype="text/csv",  # Flask adds "; charset=utf-8"
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -16,7 +16,7 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.accounts.models import LoginSession, PasswordResetToken, RecoveryCode, Role, User
+from app.accounts.models import ERASED_DOMAIN, LoginSession, PasswordResetToken, RecoveryCode, Role, User
 from app.accounts.passwords import hash_password
 from app.audit.models import AuditEvent
 from app.audit.services import record
@@ -32,7 +32,6 @@ from app.privacy.models import DataExport
 from app.teaching.models import Attendance, CourseStaff, StaffRole
 
 WITHDRAWN = "withdrawn at the holder's request"
-ERASED_DOMAIN = "@erased.invalid"
 ERASED_NAME = "Erased person"
 
 
@@ -96,7 +95,8 @@ def erase(user: User, actor: User) -> None:
     user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
     user.last_login_at = None
     db.session.flush()
-    record("user.erased", user, actor=actor if actor.id != user.id else None, by_themselves=actor.id == user.id)
+    event = record("user.erased", user, actor=actor, by_themselves=actor.id == user.id)
+    event.ip = None  # the erasure promises no network address of theirs is kept
 
 
 def select_ids(column, *where) -> list[int]:  # noqa: ANN001

@@ -197,8 +197,10 @@ def person_data(user: User, now: dt.datetime) -> tuple[dict, list[Certificate]]:
         "login_sessions": [{"started_at": _iso(s.created_at), "last_seen_at": _iso(s.last_seen_at),
                             "ended_at": _iso(s.revoked_at), "network_address": s.ip, "browser": s.user_agent}
                            for s in logins],
+        # an event about them made by someone else keeps that person's address out of the copy
         "audit_events": [{"at": _iso(e.created_at), "action": e.action, "by_you": e.actor_id == user.id,
-                          "object": e.object_type, "details": e.details, "network_address": e.ip} for e in events],
+                          "object": e.object_type, "details": e.details,
+                          "network_address": e.ip if e.actor_id == user.id else None} for e in events],
         "survey_answers": [],  # Ponte runs no surveys yet
     }
     return data, list(certificates)

@@ -42,7 +42,8 @@ def my_data():
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "info")
-            return redirect(url_for("privacy.my_data")), error.status_code
+            return render_template("privacy/export.html", latest=export.latest_export(current_user.id),
+                                   form=ConfirmForm(formdata=None)), error.status_code
         db.session.commit()
         flash(_("We are preparing your copy and will email you a link within a few minutes."), "success")
         return redirect(url_for("privacy.my_data"))
@@ -62,7 +63,7 @@ def download(token: str):
 
 @bp.route("/auth/erase", methods=["GET", "POST"])
 @login_required
-@limiter.limit("5 per hour", key_func=lambda: f"erase:{current_user.get_id()}", methods=["POST"])
+@limiter.limit("10 per hour", key_func=lambda: f"erase:{current_user.get_id()}", methods=["POST"])
 def erase_me():
     """Erase my account after my password (and my code, with two-factor sign-in)."""
     form = EraseForm()
@@ -70,7 +71,7 @@ def erase_me():
     status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         if form.confirm.data.upper() != "ERASE":
-            form.confirm.errors = [_("Type ERASE, in capitals, to confirm.")]
+            form.confirm.errors = [_("Type the word ERASE to confirm.")]
         elif not verify_password(user.password_hash, form.password.data):
             form.password.errors = [_("Your password is not correct.")]
         else:
@@ -82,10 +83,11 @@ def erase_me():
             else:
                 try:
                     erasure.erase(user, user)
-                except DomainError as error:
+                except DomainError as error:  # the page says why (only lead, last admin)
                     db.session.rollback()
-                    flash(error.message, "danger")
                     status = error.status_code
+                    if not erasure.only_lead_of(user):
+                        flash(error.message, "danger")
                 else:
                     end_session()
                     db.session.commit()

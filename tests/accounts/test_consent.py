@@ -36,7 +36,8 @@ def test_a_new_notice_asks_everyone_signed_in_again_and_nothing_else_works_until
         slug = course.slug
     auth.login("p@example.org")
     app.config["PONTE_PRIVACY_VERSION"] = "2027-03-01"
-    for path in ("/me", f"/courses/{slug}", "/auth/profile"):
+    assert client.get("/auth/profile").status_code == 200  # open: a country set by mistake can be corrected
+    for path in ("/me", f"/courses/{slug}"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].startswith("/auth/consent")
     assert client.post(f"/courses/{slug}/enrol").headers["Location"].startswith("/auth/consent")
@@ -77,3 +78,21 @@ def test_the_transfer_consent_is_asked_in_the_readers_language(app, client, auth
 
 def test_consent_needs_a_login(client):
     assert "/auth/login" in client.get("/auth/consent").headers["Location"]
+
+
+def test_a_country_chosen_by_mistake_can_be_put_right_from_the_profile(app, client, auth):
+    with app.app_context():
+        UserFactory(email="p@example.org", country="IT")
+        db.session.commit()
+    auth.login("p@example.org")
+    profile = {"full_name": "Pia Participant", "locale": "en", "timezone": "Europe/Rome"}
+    client.post("/auth/profile", data=dict(profile, country="CN"))
+    assert "Correct your country on your profile" in client.get("/auth/consent").get_data(as_text=True)
+    assert client.get("/auth/profile").status_code == 200  # open before consent
+    client.post("/auth/profile", data=dict(profile, country="IT"))
+    assert client.get("/me").status_code == 200
+
+
+def test_the_notice_says_where_data_are_kept_and_its_version(client, app):
+    page = client.get("/privacy").get_data(as_text=True)
+    assert "Personal Information Protection Law" in page and app.config["PONTE_PRIVACY_VERSION"] in page

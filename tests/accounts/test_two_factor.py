@@ -111,7 +111,7 @@ def test_each_recovery_code_signs_in_once(app, client, person, clock):
     clock.move_to(T0 + dt.timedelta(days=1))
     _password(client)
     assert client.post("/auth/login/code", data={"code": codes[3].upper().replace("-", " ")}).status_code == 302
-    assert "9 left" in client.get("/me").get_data(as_text=True)
+    assert "9 are left" in client.get("/me").get_data(as_text=True)
     client.post("/auth/logout")
     _password(client)
     assert client.post("/auth/login/code", data={"code": codes[3]}).status_code == 400
@@ -194,3 +194,13 @@ def test_two_factor_pages_need_a_login(client, path):
     response = client.post(path, data={"code": "123456"}) if "/" in path[15:] else client.get(path)
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
     assert client.get("/auth/login/code").headers["Location"] == "/auth/login"
+
+
+def test_the_set_up_key_stays_the_same_until_it_is_confirmed(app, client, person):
+    _password(client)
+    keys = {re.search(r'<code class="user-select-all">([A-Z2-7]+)</code>',
+                      client.get("/auth/two-factor").get_data(as_text=True)).group(1) for _ in range(3)}
+    client.post("/auth/language", data={"lang": "it"})
+    keys.add(re.search(r'<code class="user-select-all">([A-Z2-7]+)</code>',
+                       client.get("/auth/two-factor").get_data(as_text=True)).group(1))
+    assert len(keys) == 1  # reloading or switching language does not void what the app scanned

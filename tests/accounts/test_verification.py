@@ -161,3 +161,38 @@ def test_confirmed_accounts_of_every_role_are_not_bothered(client, auth, app, wh
     auth.login("someone@example.org")
     assert 'id="verify-banner"' not in client.get("/courses").get_data(as_text=True)
     assert client.post("/auth/verify/resend").status_code == 302
+
+
+def test_a_confirmation_link_opened_while_someone_else_is_signed_in_does_not_switch_accounts(client, auth, app, mail):
+    _unconfirmed(app, "li@example.cn")
+    with app.app_context():
+        UserFactory(email="other@example.org")
+        db.session.commit()
+    other = app.test_client()
+    assert other.post("/auth/login", data={"email": "li@example.cn", "password": "correct-horse-battery"}).status_code == 302
+    assert other.post("/auth/verify/resend").status_code == 302
+    link = _link(mail)
+    auth.login("other@example.org")
+    response = client.get(link)
+    assert response.status_code == 302
+    page = client.get("/me").get_data(as_text=True)
+    assert "You are still signed in as" in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.email_verified_at).where(User.email == "li@example.cn")) is not None
+
+
+@pytest.mark.parametrize("email", ["用户@例子.中国", "ü@example.org", "user@例子.中国"])
+def test_addresses_ponte_cannot_send_to_are_refused_at_registration(client, app, email):
+    response = client.post("/auth/register", data=dict(GOOD, email=email))
+    assert response.status_code == 400 and "Latin letters" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_too_many_attempts_says_how_long_to_wait(client, auth, app):
+    _unconfirmed(app)
+    auth.login("new@example.org")
+    for _ in range(3):
+        client.post("/auth/verify/resend")
+    page = client.post("/auth/verify/resend").get_data(as_text=True)
+    assert "Please try again in 1 hour" in page

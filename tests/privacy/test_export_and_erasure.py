@@ -17,7 +17,9 @@ import sqlalchemy as sa
 import time_machine
 
 from app.accounts.models import Role, User
+from app.audit.models import AuditEvent
 from app.audit.services import record
+from app.catalogue.models import Course
 from app.certificates import services as certificates
 from app.certificates.models import CertificateKind
 from app.core.types import utcnow
@@ -200,3 +202,28 @@ def test_eight_export_requests_and_eight_erasures_at_once_each_happen_once(app, 
     with app.app_context():
         assert audits("user.erased") == 1
     assert_doctor_clean(app)
+
+
+def test_an_erased_account_stays_erased(app, client, person, mail):
+    """Found by a tester: the admin could reactivate, promote, send a reset link to and
+    issue a certificate for an erased person."""
+    _login(client)
+    assert client.post("/auth/erase", data={"password": PASSWORD, "confirm": "erase"}).status_code == 302
+    admin = app.test_client()
+    _login(admin, "admin@example.org")
+    with app.app_context():
+        erased = db.session.scalar(sa.select(User).where(User.full_name == "Erased person"))
+        enrolment_id = db.session.scalar(sa.select(Enrolment.id).where(Enrolment.user_id == erased.id))
+        user_id = erased.id
+    for action, data in (("reactivate", {}), ("role", {"role": "admin"}), ("reset", {}), ("verification", {})):
+        response = admin.post(f"/admin/users/{user_id}/{action}", data=data)
+        assert response.status_code in (400, 409), action
+        assert "has been erased" in response.get_data(as_text=True), action  # the page says why, not a bare redirect
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert (user.is_active_account, user.role) == (False, Role.PARTICIPANT)
+        with pytest.raises(certificates.CertificateError, match="erased"):
+            certificates.issue(db.session.get(Enrolment, enrolment_id), CertificateKind.COMPLETION, None)
+        course = db.session.get(Course, person["course_id"])
+        assert all(e.user_id != user_id for e, _kind in certificates.due_certificates(course)[0])
+        assert db.session.scalar(sa.select(AuditEvent.ip).where(AuditEvent.action == "user.erased")) is None
