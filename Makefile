@@ -55,6 +55,7 @@ bench: setup
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/enrol_rush.py
 	$(BIN)/python bench/certificates.py
+	$(BIN)/python bench/scale.py
 
 # The same benchmarks at a size of seconds, so that CI keeps them working.
 bench-smoke: setup
@@ -62,6 +63,7 @@ bench-smoke: setup
 	BENCH_SECONDS=1 BENCH_ROSTER=40 $(BIN)/python bench/pages.py
 	BENCH_SECONDS=1 BENCH_USERS=40 BENCH_PLACES=10 $(BIN)/python bench/enrol_rush.py
 	BENCH_CERTS=20 $(BIN)/python bench/certificates.py
+	BENCH_FACTORS=0.1,0.3 BENCH_SECONDS=1 BENCH_ROSTER=20 $(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .coverage

@@ -298,6 +298,15 @@ def warm(port: int, paths: list[tuple[str, str]], times: int = 6) -> None:
             conn.close()
 
 
+def status_of(port: int, path: str, cookie: str = "") -> int:
+    """One GET's status: a page that redirects (to log in, consent or set up) is not measured."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
 def bare_flask(seconds: float = 5.0, connections: int = 16) -> Figure:
     """The baseline of every ratio: a bare Flask 'hello' on the same gunicorn, same load."""
     with Gunicorn("bench.bare_app:app", {}) as server:

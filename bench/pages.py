@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._load import PYTHON_BIN, ROOT, WRK, Gunicorn, bare_flask, load, warm  # noqa: E402
+from bench._load import PYTHON_BIN, ROOT, WRK, Gunicorn, bare_flask, load, status_of, warm  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
@@ -128,6 +128,9 @@ def main() -> None:
     figures = []
     with Gunicorn("wsgi:app", env) as server:
         warm(server.port, [(path, cookies[who]) for _label, who, path, _target in PAGES])
+        for label, who, path, _target in PAGES:
+            if status_of(server.port, path, cookies[who]) != 200:
+                raise SystemExit(f"{label}: {path} does not answer 200")
         for label, who, path, target in PAGES:
             figures.append((load(server.port, f"{label} (signed in)", path, cookie=cookies[who], seconds=SECONDS,
                                  connections=CONNECTIONS), target))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._load import PYTHON_BIN, ROOT, WRK, Gunicorn, load, warm  # noqa: E402
+from bench._load import PYTHON_BIN, ROOT, WRK, Gunicorn, load, status_of, warm  # noqa: E402
 from bench.pages import add_roster, environment, signed_in_cookie  # noqa: E402
 
 FACTORS = [float(f) for f in os.environ.get("BENCH_FACTORS", "1,10,100").split(",")]
@@ -86,11 +86,18 @@ def measure(factor: float) -> dict[str, tuple[float, float, int]]:
     cookies[""] = ""
     with app.app_context():
         token = db.session.scalar(db.select(User.calendar_token).where(User.email == "participant@example.org"))
+        admin = db.session.scalar(db.select(User).where(User.email == "admin@example.org"))
+        admin.totp_secret, admin.totp_enabled_at = "JBSWY3DPEHPK3PXP", admin.created_at  # admins have it, as in production
+        db.session.commit()
         db.engine.dispose()
     figures = {}
     with Gunicorn("wsgi:app", env) as server:
         pages = [(label, cookies[who], path.format(token=token)) for label, who, path in PAGES]
         warm(server.port, [(path, cookie) for _label, cookie, path in pages])
+        for label, cookie, path in pages:  # a redirect (to a consent or set-up page) would measure the wrong page
+            status = status_of(server.port, path, cookie)
+            if status != 200:
+                raise SystemExit(f"{label}: {path} answers {status}, not 200")
         for label, cookie, path in pages:
             figure = load(server.port, label, path, cookie=cookie, seconds=SECONDS, connections=1)
             figures[label] = (figure.p50, figure.p95, figure.bad)
