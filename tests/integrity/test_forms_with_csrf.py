@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.catalogue.models import EnrolmentMode
 from app.core.types import utcnow
 from app.enrolment.models import Enrolment, EnrolmentStatus as S
@@ -169,3 +169,42 @@ def test_an_admin_puts_an_instructor_from_outside_the_staff_on_a_session(app, cl
         assert [(s.user_id, s.role) for s in staff] == [(teacher_id, StaffRole.INSTRUCTOR)]
         session = db.session.scalar(sa.select(CourseSession).where(CourseSession.course_id == course_id))
         assert session.title == "Circular design" and [i.id for i in session.instructors] == [teacher_id]
+
+
+def test_the_people_and_privacy_forms_work_as_a_browser_sends_them(app, client):
+    """Two-factor set-up, consent, a role change on a person's page, a copy of one's data
+    and erasure: each form as rendered, with its token, CSRF on."""
+    import pyotp
+
+    with app.app_context():
+        admin = UserFactory(role=Role.ADMIN)
+        person = UserFactory(country="CN", transfer_version=None)
+        db.session.commit()
+        admin_email, person_email, person_id = admin.email, person.email, person.id
+    def own_form(page: str) -> dict:  # the page's own form: it posts back to the page (no action)
+        parser = _Forms()
+        parser.feed(page)
+        return next(dict(fields) for action, fields in parser.forms if action == "")
+
+    login(client, person_email)
+    fields = own_form(client.get("/auth/consent").get_data(as_text=True))
+    fields["transfer"] = "y"
+    assert client.post("/auth/consent", data=fields).status_code == 302
+    page = client.get("/auth/two-factor").get_data(as_text=True)
+    secret = re.search(r'<code class="user-select-all">([A-Z2-7]+)</code>', page).group(1)
+    fields = own_form(page)
+    fields["code"] = pyotp.TOTP(secret).now()
+    assert client.post("/auth/two-factor", data=fields).status_code == 200  # the recovery codes
+    assert client.post("/auth/export", data=own_form(client.get("/auth/export").get_data(as_text=True))).status_code == 302
+    admin_client = app.test_client()
+    login(admin_client, admin_email)
+    page = admin_client.get(f"/admin/users/{person_id}").get_data(as_text=True)
+    action, fields = form(page, "/role", having="role")
+    fields["role"] = "instructor"
+    assert admin_client.post(action, data=fields).status_code == 302
+    fields = own_form(client.get("/auth/erase").get_data(as_text=True))
+    fields.update(password=PASSWORD, confirm="ERASE", code=pyotp.TOTP(secret).at(utcnow() + dt.timedelta(seconds=30)))
+    assert client.post("/auth/erase", data=fields).status_code == 302
+    with app.app_context():
+        erased = db.session.get(User, person_id)
+        assert erased.is_erased and erased.role is Role.INSTRUCTOR
