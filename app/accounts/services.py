@@ -179,7 +179,7 @@ def verification_token(user: User) -> str:
 
 
 def send_verification(user: User, *, actor: User | None = None) -> None:
-    _not_erased(user)
+    not_erased(user)
     hours = current_app.config["EMAIL_VERIFY_MAX_AGE"] // 3600
     queue_email(user, "verify_email", token=verification_token(user), hours=hours)
     record("user.verification_sent", user, actor=actor or user)
@@ -348,7 +348,7 @@ def set_role(user: User, role: Role, *, actor: User | None, notify: bool = False
     """Change the role (compare-and-set: two admins' clicks change it once). An admin
     may not take their own admin role, nor leave Ponte without an active admin. With
     `notify`, the person is told by email. True when this call changed it."""
-    _not_erased(user)
+    not_erased(user)
     old = user.role
     if old is role:
         return False
@@ -362,7 +362,8 @@ def set_role(user: User, role: Role, *, actor: User | None, notify: bool = False
     return True
 
 
-def _not_erased(user: User) -> None:
+def not_erased(user: User) -> None:
+    """An erased account cannot be changed, reactivated or sent anything again."""
     if user.is_erased:
         raise Conflict(_("This account has been erased: it cannot be changed or used again."))
 
@@ -379,7 +380,7 @@ def _keep_an_admin(user: User, actor: User | None) -> None:
 def deactivate_user(user: User, actor: User) -> None:
     """Stop an account: signed out on every device, no login, no email but the notice of
     this change. Enrolments, attendance and certificates stay as they are."""
-    _not_erased(user)
+    not_erased(user)
     if user.is_admin:
         _keep_an_admin(user, actor)
     if not compare_and_set(user, User.is_active_account.is_(True), is_active_account=False,
@@ -393,7 +394,7 @@ def deactivate_user(user: User, actor: User) -> None:
 
 
 def reactivate_user(user: User, actor: User) -> None:
-    _not_erased(user)
+    not_erased(user)
     if not compare_and_set(user, User.is_active_account.is_(False), is_active_account=True):
         raise Conflict(_("This account is already active."))
     record("user.reactivated", user, actor=actor)

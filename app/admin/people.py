@@ -177,8 +177,7 @@ def reactivate(user_id: int):
 @admin_required
 def send_reset(user_id: int):
     def move(user: User) -> None:
-        if user.is_erased:
-            raise accounts.AccountError(_("This account has been erased: it cannot be changed or used again."))
+        accounts.not_erased(user)
         if not user.is_active_account:
             raise accounts.AccountError(_("This account is deactivated: reactivate it first."))
         accounts.request_password_reset(user.email, actor=current_user)
@@ -190,8 +189,7 @@ def send_reset(user_id: int):
 @admin_required
 def send_verification(user_id: int):
     def move(user: User) -> None:
-        if user.is_erased:
-            raise accounts.AccountError(_("This account has been erased: it cannot be changed or used again."))
+        accounts.not_erased(user)
         if user.is_verified:
             raise accounts.AccountError(_("This email address is already confirmed."))
         accounts.send_verification(user, actor=current_user)

@@ -65,7 +65,7 @@ def erase(user: User, actor: User) -> None:
     if user.email.endswith(ERASED_DOMAIN) or not compare_and_set(
             user, User.email == user.email, email=f"erased-{user.id}{ERASED_DOMAIN}"):
         raise ErasureRefused(_("This account has already been erased."))
-    enrolment_ids = select_ids(Enrolment.id, Enrolment.user_id == user.id)
+    enrolment_ids = list(db.session.scalars(sa.select(Enrolment.id).where(Enrolment.user_id == user.id)))
     now = utcnow()
 
     db.session.execute(sa.update(Enrolment).where(Enrolment.user_id == user.id).values(
@@ -98,9 +98,6 @@ def erase(user: User, actor: User) -> None:
     event = record("user.erased", user, actor=actor, by_themselves=actor.id == user.id)
     event.ip = None  # the erasure promises no network address of theirs is kept
 
-
-def select_ids(column, *where) -> list[int]:  # noqa: ANN001
-    return list(db.session.scalars(sa.select(column).where(*where)))
 
 
 def _scrub_audit(user_id: int, traces: list[str]) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import logging
 import secrets
@@ -219,6 +218,3 @@ def remove_expired_exports(now: dt.datetime) -> int:
     db.session.flush()
     return removed
 
-
-def read(export: DataExport) -> io.BytesIO:
-    return io.BytesIO(Path(export.path).read_bytes())

@@ -57,7 +57,7 @@ def download(token: str):
     found = export.ready_export(token, current_user.id)
     if found is None:
         return render_template("privacy/export_gone.html"), 404
-    return send_file(export.read(found), mimetype="application/zip", as_attachment=True,
+    return send_file(found.path, mimetype="application/zip", as_attachment=True,
                      download_name="ponte-my-data.zip", max_age=0)
 
 
