@@ -9,3 +9,5 @@ from app.notifications.models import OutboxMessage  # noqa: F401
 from app.privacy.models import DataExport  # noqa: F401
 from app.schedule.models import CourseSession, SessionDecline, SessionSignup, Venue, session_instructor  # noqa: F401
 from app.teaching.models import Attendance, Cohort, CourseStaff  # noqa: F401
+from app.feedback.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse  # noqa: F401,E402
+from app.impact.models import ImpactReport  # noqa: F401,E402

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from app.accounts.models import OrganisationType
+from app.accounts.models import Gender, OrganisationType, Sector
 from app.core.forms import (
     LANGUAGE_CHOICES,
     CountryField,
@@ -30,7 +30,40 @@ def _password_field(label):  # noqa: ANN001
     return PasswordField(label, validators=[DataRequired(), Length(min=10, max=200)])
 
 
-class _ProfileFields:
+def _enum_choices(enum_cls) -> list[tuple[str, str]]:  # noqa: ANN001
+    from app.core.labels import _BY_ENUM
+
+    labels = _BY_ENUM[enum_cls.__name__]
+    return [("", _l("— not stated —"))] + [(m.value, labels[m.value]) for m in enum_cls]
+
+
+class _ReportingFields:
+    """Optional, self-declared: the foundation reports whom its programmes reach (by
+    gender, sector, role) and estimates travel from the city. Never shown to others."""
+
+    city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=100)],
+                       description=_l("Where you usually live or work, e.g. Milano or 上海."))
+    gender = SelectField(_l("Gender"), choices=_enum_choices(Gender), validators=[Optional()])
+    sector = SelectField(_l("Sector you work in"), choices=_enum_choices(Sector), validators=[Optional()])
+    job_role = StringField(_l("Job role"), filters=[strip], validators=[Optional(), Length(max=120)],
+                           description=_l("For example energy manager, procurement officer, PhD student."))
+
+    def reporting_values(self) -> dict:
+        return {"city": self.city.data, "job_role": self.job_role.data,
+                "gender": Gender(self.gender.data) if self.gender.data else None,
+                "sector": Sector(self.sector.data) if self.sector.data else None}
+
+    def fill_reporting(self, user) -> None:  # noqa: ANN001
+        self.gender.data = user.gender.value if user.gender else ""
+        self.sector.data = user.sector.value if user.sector else ""
+
+
+class ReportingForm(_ReportingFields, Form):
+    submit = SubmitField(_l("Save"))
+    dismiss = SubmitField(_l("Not now, don't ask again"))
+
+
+class _ProfileFields(_ReportingFields):
     full_name = StringField(
         _l("Full name (Latin letters)"),
         filters=[strip],

@@ -27,6 +27,31 @@ class OrganisationType(enum.Enum):
     OTHER = "other"
 
 
+class Gender(enum.Enum):
+    """Self-declared, optional, for the foundation's reach figures only."""
+    WOMAN = "woman"
+    MAN = "man"
+    NON_BINARY = "non_binary"
+    UNDISCLOSED = "undisclosed"  # "prefer not to say": asked and declined, unlike an empty answer
+
+
+class Sector(enum.Enum):
+    """The sector a person works in, for reports (optional)."""
+    ENERGY = "energy"
+    MANUFACTURING = "manufacturing"
+    CONSTRUCTION = "construction"
+    TRANSPORT = "transport"
+    AGRICULTURE_FOOD = "agriculture_food"
+    WATER_WASTE = "water_waste"
+    ENVIRONMENT = "environment"
+    FINANCE = "finance"
+    ICT = "ict"
+    PUBLIC_SECTOR = "public_sector"
+    EDUCATION_RESEARCH = "education_research"
+    CIVIL_SOCIETY = "civil_society"
+    OTHER = "other"
+
+
 def _calendar_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -52,6 +77,14 @@ class User(UserMixin, db.Model):
         enum_column(OrganisationType, "organisation_type")
     )
     country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
+    # Reporting fields (impact): optional, self-declared, explained on the form. The city
+    # places a person on the map for travel estimates; it is never shown to other people.
+    city: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    gender: so.Mapped[Gender | None] = so.mapped_column(enum_column(Gender, "gender"))
+    sector: so.Mapped[Sector | None] = so.mapped_column(enum_column(Sector, "sector"))
+    job_role: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    # When the person answered or dismissed the one-time request on /me.
+    reporting_asked_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
     locale: so.Mapped[str] = so.mapped_column(sa.String(5), default="en")
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Europe/Rome")
     role: so.Mapped[Role] = so.mapped_column(enum_column(Role, "user_role"), default=Role.PARTICIPANT, index=True)

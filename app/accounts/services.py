@@ -56,6 +56,7 @@ class Registration:
     timezone: str = "Europe/Rome"
     privacy_consent: bool = False
     transfer_consent: bool = False  # to the transfer of data to Italy: needed from people in China
+    reporting: dict | None = None  # city, gender, sector, job_role (optional; see update_profile)
 
 
 def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: User | None = None,
@@ -83,6 +84,10 @@ def register_user(data: Registration, *, role: Role = Role.PARTICIPANT, actor: U
     )
     if data.transfer_consent:
         user.transfer_consent_at, user.transfer_version = utcnow(), privacy_version()
+    if data.reporting is not None:  # asked on the registration form: not asked again on /me
+        for name, value in data.reporting.items():
+            setattr(user, name, value.strip() or None if isinstance(value, str) else value)
+        user.reporting_asked_at = utcnow()
     db.session.add(user)
     try:
         with db.session.begin_nested():
@@ -266,7 +271,8 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 
 def update_profile(user: User, **fields: object) -> None:
-    allowed = {"full_name", "native_name", "organisation", "organisation_type", "country", "locale", "timezone"}
+    allowed = {"full_name", "native_name", "organisation", "organisation_type", "country", "locale", "timezone",
+               *REPORTING_FIELDS}
     if "timezone" in fields and not is_valid_zone(str(fields["timezone"])):
         raise AccountError(_("Unknown time zone."), field="timezone")
     if "locale" in fields and fields["locale"] not in current_app.config["LANGUAGES"]:
@@ -284,8 +290,19 @@ def update_profile(user: User, **fields: object) -> None:
         if getattr(user, name) != value:
             setattr(user, name, value)
             changed.append(name)
+    if REPORTING_FIELDS & fields.keys() and user.reporting_asked_at is None:
+        user.reporting_asked_at = utcnow()
     if changed:
         record("user.profile_updated", user, actor=user, fields=changed)
+
+
+REPORTING_FIELDS = {"city", "gender", "sector", "job_role"}
+
+
+def dismiss_reporting_request(user: User) -> None:
+    """The person said "not now, don't ask again" to the reporting fields on /me."""
+    if user.reporting_asked_at is None:
+        user.reporting_asked_at = utcnow()
 
 
 def _token_hash(token: str) -> str:

@@ -86,6 +86,7 @@ def register():
             timezone=form.timezone.data,
             privacy_consent=form.privacy_consent.data,
             transfer_consent=form.transfer_consent.data,
+            reporting=form.reporting_values(),
         )
         begin_write()
         try:
@@ -438,6 +439,7 @@ def _profile_page(form=None, password_form=None, status=200):  # noqa: ANN001
     if form is None:
         form = ProfileForm(obj=current_user, formdata=None)
         form.organisation_type.data = current_user.organisation_type.value if current_user.organisation_type else ""
+        form.fill_reporting(current_user)
     form.fill_choices()
     return render_template(
         "accounts/profile.html",
@@ -466,6 +468,7 @@ def profile():
                 country=form.country.data,
                 locale=form.locale.data,
                 timezone=form.timezone.data,
+                **form.reporting_values(),
             )
         except services.AccountError as error:
             db.session.rollback()

@@ -40,6 +40,10 @@ class Programme(db.Model):
     slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Printed on attendance and participant lists (evidence for funders): "Funded by …"
+    # and the funder's logo (PNG or JPEG bytes, checked on upload).
+    funding_statement: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    funding_logo: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
     courses: so.WriteOnlyMapped[Course] = so.relationship(back_populates="programme")
@@ -73,6 +77,8 @@ class Course(db.Model):
     language: so.Mapped[str] = so.mapped_column(sa.String(5), default="en")
     venue_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("venue.id"), index=True)
     is_online: so.Mapped[bool] = so.mapped_column(default=False)
+    # A "train the trainer" course: who completes it and later teaches multiplies its reach.
+    train_the_trainer: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     city: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     country: so.Mapped[str | None] = so.mapped_column(sa.String(2))
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64))

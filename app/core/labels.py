@@ -99,6 +99,42 @@ _BY_ENUM = {
         "not_completed": lazy_pgettext("enrolment status", "Not passed"),
     },
     "JobOutcome": {"running": _l("Running")},
+    # Self-declared, for reports (accounts.models.Gender)
+    "Gender": {
+        "woman": _l("Woman"),
+        "man": _l("Man"),
+        "non_binary": _l("Non-binary"),
+        "undisclosed": _l("Prefer not to say"),
+    },
+    "Sector": {
+        "energy": _l("Energy"),
+        "manufacturing": _l("Manufacturing"),
+        "construction": _l("Construction and buildings"),
+        "transport": _l("Transport and mobility"),
+        "agriculture_food": _l("Agriculture and food"),
+        "water_waste": _l("Water and waste"),
+        "environment": _l("Environmental services"),
+        "finance": _l("Finance"),
+        "ict": _l("Information technology"),
+        "public_sector": _l("Public sector"),
+        "education_research": _l("Education and research"),
+        "civil_society": _l("Civil society"),
+        "other": _l("Other"),
+    },
+    "QuestionKind": {
+        "likert": _l("Rating 1–5"),
+        "scale": _l("Scale 0–10"),
+        "single": _l("One choice"),
+        "multiple": _l("Several choices"),
+        "text": _l("Free text"),
+    },
+    "TravelMode": {
+        "plane": _l("Plane"),
+        "train": _l("Train"),
+        "car": _l("Car"),
+        "bus": _l("Bus or coach"),
+        "local": _l("Local (walk, bike, public transport in town)"),
+    },
 }
 
 

@@ -55,6 +55,7 @@ def run_recorded(app: Flask, job_id: str, func: Callable[[], dict | None]) -> No
 def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
     """Every periodic job: id → (function, trigger arguments)."""
     from app.certificates.services import run_queued_batches
+    from app.feedback.services import survey_mailings
     from app.jobs import doctor, services
     from app.privacy import export, retention
     from app.notifications.services import deliver_pending
@@ -69,6 +70,7 @@ def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
         "prune_job_runs": (services.prune_job_runs, {"trigger": "cron", "hour": 3, "minute": 40}),
         "purge_unverified_accounts": (services.purge_unverified_accounts, {"trigger": "cron", "hour": 3, "minute": 50}),
         "apply_retention": (retention.apply_retention, {"trigger": "cron", "hour": 3, "minute": 55}),
+        "survey_mailings": (survey_mailings, {"trigger": "interval", "minutes": 15}),
         "build_exports": (export.build_pending_exports, {"trigger": "interval", "seconds": 60}),
         "doctor": (doctor.nightly, {"trigger": "cron", "hour": 4, "minute": 10}),
     }

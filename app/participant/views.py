@@ -22,6 +22,9 @@ from app.extensions import db, limiter
 from app.schedule import services as schedule
 from app.schedule.ical import build_calendar
 from app.certificates import services as certificate_services
+from app.accounts.forms import ReportingForm
+from app.accounts.services import dismiss_reporting_request, update_profile
+from app.feedback.services import waiting_for
 from app.certificates.models import Certificate, CertificateStatus
 from app.teaching import services as teaching
 
@@ -31,6 +34,10 @@ bp = Blueprint("participant", __name__, url_prefix="/me")
 @bp.route("")
 @login_required
 def dashboard():
+    return _dashboard_page()
+
+
+def _dashboard_page(reporting_form: ReportingForm | None = None, status: int = 200):
     enrolments = db.session.scalars(
         sa.select(Enrolment)
         .where(Enrolment.user_id == current_user.id)
@@ -58,7 +65,38 @@ def dashboard():
                                                      progress=progress),
         course_of={e.id: e.course for e in enrolments},
         can_withdraw={e.id: enrolment_services.can_withdraw(e) for e in enrolments},
-    )
+        surveys=waiting_for(current_user),
+        reporting_form=reporting_form or (_reporting_form() if current_user.reporting_asked_at is None else None),
+    ), status
+
+
+def _reporting_form(formdata=None) -> ReportingForm:  # noqa: ANN001
+    form = ReportingForm(obj=current_user, formdata=formdata)
+    if formdata is None:
+        form.fill_reporting(current_user)
+    return form
+
+
+@bp.route("/reporting", methods=["POST"])
+@login_required
+def reporting():
+    """The one-time request on /me for the optional reporting fields: save, or never ask again."""
+    form = ReportingForm()
+    if form.dismiss.data and form.is_submitted():
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        begin_write()
+        dismiss_reporting_request(current_user)
+        db.session.commit()
+        flash(_("All right, we won't ask again. You can fill these in on your profile at any time."), "info")
+        return redirect(url_for("participant.dashboard"))
+    if not form.validate_on_submit():
+        return _dashboard_page(reporting_form=form, status=400)
+    begin_write()
+    update_profile(current_user, **form.reporting_values())
+    db.session.commit()
+    flash(_("Thank you. You can change these on your profile at any time."), "success")
+    return redirect(url_for("participant.dashboard"))
 
 
 @bp.route("/timetable")

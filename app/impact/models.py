@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.core.types import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class ImpactReport(db.Model):
+    """A PDF impact report asked for on the dashboard, built by the `build_impact_reports`
+    job (a large range takes a while) into the instance folder; `progress` is a percentage."""
+
+    __tablename__ = "impact_report"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    filters: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    language: so.Mapped[str] = so.mapped_column(sa.String(5), default="en")
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="queued", index=True)  # queued, building, ready, failed
+    progress: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    path: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    size: so.Mapped[int | None] = so.mapped_column()
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    requested_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    ready_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
