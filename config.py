@@ -141,6 +141,7 @@ class Config:
     PONTE_KEEP_AUDIT_IPS_DAYS = _int("PONTE_KEEP_AUDIT_IPS_DAYS", 365)
     PONTE_KEEP_ENDED_SESSIONS_DAYS = _int("PONTE_KEEP_ENDED_SESSIONS_DAYS", 30)
     PONTE_EXPORT_DIR = os.environ.get("PONTE_EXPORT_DIR", str(INSTANCE_DIR / "exports"))  # copies of people's data, 24 h
+    PONTE_REPORT_DIR = os.environ.get("PONTE_REPORT_DIR", str(INSTANCE_DIR / "reports"))  # impact reports (PDF), 30 days
     # Registration: per address (each try emails its owner) and per client.
     PONTE_REGISTER_LIMIT = os.environ.get("PONTE_REGISTER_LIMIT", "3 per hour")
     PONTE_REGISTER_CLIENT_LIMIT = os.environ.get("PONTE_REGISTER_CLIENT_LIMIT", "10 per hour")

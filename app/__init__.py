@@ -113,10 +113,13 @@ def register_blueprints(app: Flask) -> None:
     from app.certificates.views import bp as certificates_bp
     from app.core.views import bp as core_bp
     from app.enrolment.views import bp as enrolment_bp
+    from app.feedback.views import bp as feedback_bp
+    from app.impact.views import bp as impact_bp
     from app.participant.views import bp as participant_bp
     from app.schedule.views import bp as schedule_bp
     from app.teaching.checkin import bp as checkin_bp
     from app.teaching.views import bp as teaching_bp
+    from app.impact.evidence_views import bp as evidence_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp, url_prefix="/auth")
@@ -126,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(enrolment_bp)
     app.register_blueprint(schedule_bp)
     app.register_blueprint(teaching_bp)
+    app.register_blueprint(evidence_bp)
     app.register_blueprint(checkin_bp)
     app.register_blueprint(participant_bp)
     app.register_blueprint(certificates_bp)
@@ -133,6 +137,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(audit_log_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(feedback_bp)
+    app.register_blueprint(impact_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -182,12 +188,14 @@ def register_commands(app: Flask) -> None:
     from app.accounts.commands import users_cli
     from app.admin.demo import seed_cli
     from app.certificates.commands import certificates_cli
+    from app.impact.commands import impact_cli
     from app.jobs.commands import doctor_command, scheduler_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(impact_cli)
     app.cli.add_command(doctor_command)
 
 

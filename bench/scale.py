@@ -44,6 +44,7 @@ PAGES = [
     ("/admin", "admin", "/admin/"),
     ("/admin/courses", "admin", "/admin/courses"),
     ("/admin/courses, searched", "admin", "/admin/courses?q=energy&status=published"),
+    ("/admin/impact (12 months)", "admin", "/admin/impact"),
 ]
 
 

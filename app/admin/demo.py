@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.accounts.models import OrganisationType, Role, User
+from app.accounts.models import Gender, OrganisationType, Role, Sector, User
 from app.accounts.passwords import hash_password
 from app.catalogue.models import Course, CourseKind, CourseStatus, EnrolmentMode, Programme
 from app.core.timezones import localize
@@ -90,6 +90,8 @@ def demo_calendar(today: dt.date) -> dict[str, tuple[dt.date, int]]:
         "forum-water-2026": (today - dt.timedelta(days=40), 2),
         "site-visit-hydrogen-valley": (today + dt.timedelta(days=20), 1),
         "train-the-trainer-gpp": (today - dt.timedelta(days=1), 3),
+        "webinar-carbon-markets": (today - dt.timedelta(days=6), 2),
+        "train-the-trainer-energy-audits": (today - dt.timedelta(days=120), 2),
     }
 
 
@@ -133,6 +135,8 @@ def load_demo(today: dt.date | None = None) -> bool:
         description="A year of schools, courses and exchanges on the green transition.",
     )
     db.session.add(programme)
+    programme.funding_statement = ("Co-funded by the European Union under the Italy–China Green Transition "
+                                   "cooperation project. Views expressed are those of the authors only.")
     db.session.flush()
 
     calendar = demo_calendar(today)
@@ -142,7 +146,9 @@ def load_demo(today: dt.date | None = None) -> bool:
         start = (first - today).days
         c = Course(
             programme=programme, slug=slug, title=title, kind=kind, venue=venue, is_online=venue.is_online,
-            city=venue.city or None, country=venue.country, timezone=venue.timezone if not venue.is_online else "Europe/Rome",
+            # An online activity is run from Rome: its city places the trips people did not make.
+            city=venue.city or "Rome", country=venue.country or "IT",
+            timezone=venue.timezone if not venue.is_online else "Europe/Rome",
             starts_on=today + dt.timedelta(days=start), ends_on=today + dt.timedelta(days=start + days - 1),
             capacity=capacity, enrolment_mode=mode, status=CourseStatus.PUBLISHED, summary=summary, language=language,
             description=("The programme combines lectures, hands-on workshops and visits, taught by "
@@ -168,16 +174,23 @@ def load_demo(today: dt.date | None = None) -> bool:
                    summary="A day at hydrogen production and storage plants near Rome.")
     webinar = course("train-the-trainer-gpp", "Train the Trainer: Green Public Procurement", CourseKind.WEBINAR, online,
                      None, summary="Three online sessions for officers who will teach green public procurement.")
+    webinar.train_the_trainer = True
+    carbon = course("webinar-carbon-markets", "Webinar: Carbon Markets in China and the EU", CourseKind.WEBINAR,
+                    online, None, summary="Two online afternoons on emissions trading in the EU and China.")
+    audits = course("train-the-trainer-energy-audits", "Train the Trainer: Energy Audits for SMEs", CourseKind.COURSE,
+                    rome, 12, summary="Two days in Rome for people who will teach energy audits to small firms.")
+    audits.train_the_trainer = True
     signatories = [{"name": "Anna Ferraro", "title": "Director, Ponte Foundation"},
                    {"name": "Zhang Hua", "title": "Lead instructor"}]
-    for c in (summer, winter, seminar, forum, visit, webinar):
+    for c in (summer, winter, seminar, forum, visit, webinar, carbon, audits):
         c.signatories = signatories
     forum.auto_issue_after_days = 3  # the scheduler issues its certificates on its first run
     db.session.flush()
 
     for c, lead, other in ((summer, instructor, instructor_cn), (winter, instructor_cn, instructor),
                            (seminar, instructor, None), (forum, instructor_cn, None), (visit, instructor, None),
-                           (webinar, instructor, instructor_cn)):
+                           (webinar, instructor, instructor_cn), (carbon, instructor_cn, None),
+                           (audits, instructor, None)):
         db.session.add(CourseStaff(course=c, user=lead, role=StaffRole.LEAD))
         if other:
             db.session.add(CourseStaff(course=c, user=other, role=StaffRole.INSTRUCTOR))
@@ -189,12 +202,12 @@ def load_demo(today: dt.date | None = None) -> bool:
     db.session.flush()
 
     sessions: dict[str, list[CourseSession]] = {}
-    for c in (summer, winter, seminar, forum, visit, webinar):
+    for c in (summer, winter, seminar, forum, visit, webinar, carbon, audits):
         sessions[c.slug] = []
         for day in range((c.ends_on - c.starts_on).days + 1):
             date = c.starts_on + dt.timedelta(days=day)
             slots = [((9, 30), (12, 30), SessionKind.LECTURE), ((14, 0), (17, 0), SessionKind.WORKSHOP)]
-            if c is webinar:
+            if c.is_online:
                 slots = [((15, 0), (17, 0), SessionKind.WEBINAR)]
             if c is visit:
                 slots = [((8, 30), (17, 30), SessionKind.SITE_VISIT)]
@@ -204,7 +217,7 @@ def load_demo(today: dt.date | None = None) -> bool:
                 s = CourseSession(
                     course=c, title=f"{kind.value.replace('_', ' ').title()} — day {day + 1}", kind=kind,
                     starts_at=start, ends_at=end, venue=c.venue,
-                    join_url="https://meet.example.org/ponte-gpp" if c.is_online else None,
+                    join_url=f"https://meet.example.org/{c.slug}" if c.is_online else None,
                     is_mandatory=(day == 0 and kind is SessionKind.LECTURE),
                     capacity=20 if c is visit else None,
                 )
@@ -254,11 +267,18 @@ def load_demo(today: dt.date | None = None) -> bool:
         enrol(visit, u, EnrolmentStatus.ACCEPTED)
     webinar_enrolments = [enrol(webinar, u, EnrolmentStatus.ACCEPTED) for u in pool[25:37]]
     webinar_enrolments.append(enrol(webinar, participant, EnrolmentStatus.ACCEPTED))
+    # The carbon-markets webinar ended last week; the energy-audit trainers were trained in the spring.
+    carbon_enrolments = [enrol(carbon, u, EnrolmentStatus.ACCEPTED) for u in pool[2:15]]
+    carbon_enrolments.append(enrol(carbon, participant, EnrolmentStatus.ACCEPTED))
+    audit_enrolments = [enrol(audits, u, EnrolmentStatus.COMPLETED if i < 6 else EnrolmentStatus.NOT_COMPLETED)
+                        for i, u in enumerate(pool[30:38])]
     db.session.flush()
 
     now = utcnow()
     for c_slug, enrolments in (("winter-school-shanghai", winter_enrolments), ("forum-water-2026", forum_enrolments),
-                               ("train-the-trainer-gpp", webinar_enrolments)):
+                               ("train-the-trainer-gpp", webinar_enrolments),
+                               ("webinar-carbon-markets", carbon_enrolments),
+                               ("train-the-trainer-energy-audits", audit_enrolments)):
         for s in sessions[c_slug]:
             if s.ends_at > now:
                 continue
@@ -268,7 +288,84 @@ def load_demo(today: dt.date | None = None) -> bool:
                           else AttendanceStatus.EXCUSED if roll < 0.93 else AttendanceStatus.ABSENT)
                 db.session.add(Attendance(session=s, enrolment=e, status=status, method=AttendanceMethod.SHEET,
                                           recorded_by=s.instructors[0], recorded_at=s.ends_at))
+    db.session.flush()
+    _impact_demo(rng, today, participants, instructor, forum, carbon, audits,
+                 forum_enrolments, carbon_enrolments, audit_enrolments)
     return True
+
+
+ITALIAN_CITIES = ["Roma", "Milano", "Torino", "Bologna", "Napoli", "Firenze", "Venezia", "Genova"]
+CHINESE_CITIES = ["上海", "北京", "Hangzhou", "苏州", "Shenzhen", "Nanjing", "Chengdu", "Wuhan"]
+JOB_ROLES = ["Energy manager", "Procurement officer", "PhD student", "Urban planner", "Sustainability consultant",
+             "Policy officer", "Researcher", "Project manager"]
+
+
+def _impact_demo(rng: random.Random, today: dt.date, participants: list[User], instructor: User, forum: Course,
+                 carbon: Course, audits: Course, forum_enrolments: list[Enrolment],
+                 carbon_enrolments: list[Enrolment], audit_enrolments: list[Enrolment]) -> None:
+    """What the impact dashboard needs to show every section on `make run`: reporting
+    fields, answered surveys (enough on two activities, too few on one), and a
+    train-the-trainer chain (two graduates of the energy-audit course teach at the forum)."""
+    from app.feedback.models import SurveyAnswer, SurveyResponse
+    from app.feedback.services import OPEN_FOR, survey_for, token_for
+    from app.notifications.services import queue_email
+
+    genders = [Gender.WOMAN, Gender.MAN, Gender.WOMAN, Gender.MAN, Gender.NON_BINARY, Gender.UNDISCLOSED, None]
+    for i, user in enumerate(participants[1:]):
+        chinese = user.email.endswith(".cn")
+        user.city = rng.choice(CHINESE_CITIES if chinese else ITALIAN_CITIES)
+        user.gender = genders[i % len(genders)]
+        user.sector = list(Sector)[i % len(Sector)] if i % 5 else None
+        user.job_role = JOB_ROLES[i % len(JOB_ROLES)]
+        user.reporting_asked_at = utcnow()
+    participants[0].city = "上海"  # the demo participant is asked for the rest on My Ponte
+
+    graduates = [e.user for e in audit_enrolments[:2]]
+    for user in graduates:
+        user.role = Role.INSTRUCTOR
+        db.session.add(CourseStaff(course=forum, user=user, role=StaffRole.INSTRUCTOR))
+    db.session.flush()
+
+    def answer(survey, enrolment: Enrolment, in_person: bool, when: dt.datetime) -> None:  # noqa: ANN001
+        good = rng.random() < 0.75
+        values = {"satisfaction": rng.choice([4, 5, 5] if good else [2, 3, 4]),
+                  "relevance": rng.choice([4, 5] if good else [3, 4]),
+                  "organisation": rng.choice([3, 4, 5]), "instructor": rng.choice([4, 5]),
+                  "nps": rng.choice([9, 10, 8] if good else [5, 6, 7, 8]),
+                  "knowledge_before": rng.choice([1, 2, 3]), "knowledge_after": rng.choice([3, 4, 5])}
+        response = SurveyResponse(survey_id=survey.id, enrolment_id=enrolment.id, language=enrolment.user.locale,
+                                  submitted_at=when)
+        for q in survey.questions:
+            if q.key in values:
+                response.answers.append(SurveyAnswer(question_id=q.id, number=values[q.key]))
+            elif q.key == "apply" and rng.random() < 0.6:
+                response.answers.append(SurveyAnswer(question_id=q.id, text=rng.choice([
+                    "An energy audit checklist for our suppliers.", "Green criteria in our next tender.",
+                    "Il confronto tra i sistemi ETS europeo e cinese.", "把循环经济的案例用于我们的城市规划。",
+                    "Monitoring water use across our plants."])))
+            elif in_person and q.key == "travel_mode":
+                far = enrolment.user.country != (enrolment.course.country or "")
+                response.answers.append(SurveyAnswer(question_id=q.id, text=rng.choice(
+                    ["plane", "plane", "train"] if far else ["train", "train", "car", "bus", "local"])))
+            elif in_person and q.key == "travel_city" and rng.random() < 0.5:
+                response.answers.append(SurveyAnswer(question_id=q.id, text=enrolment.user.city))
+        db.session.add(response)
+
+    for course, enrolments, answered, in_person in ((forum, forum_enrolments, 14, True),
+                                                      (carbon, carbon_enrolments, 8, False),
+                                                      (audits, audit_enrolments, 4, True)):
+        survey = survey_for(course)
+        invited_at = dt.datetime.combine(course.ends_on + dt.timedelta(days=1), dt.time(8), dt.timezone.utc)
+        attended = [e for e in enrolments if e.user is not participants[0]]
+        survey.invited_at, survey.closes_at = invited_at, invited_at + OPEN_FOR
+        survey.invited_count = len(enrolments)
+        for e in attended[:answered]:
+            answer(survey, e, in_person, invited_at + dt.timedelta(hours=rng.randint(2, 60)))
+        if course is carbon:  # still open: the demo participant has a link waiting (My Ponte and the outbox)
+            mine = next(e for e in enrolments if e.user is participants[0])
+            queue_email(participants[0], "survey_invitation", dedupe_key=f"survey:{survey.id}:{mine.id}", course=course,
+                        token=token_for(survey, mine.id), closes_at=survey.closes_at, reminder=False)
+    db.session.flush()
 
 
 @seed_cli.command("demo")

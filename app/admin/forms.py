@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import io
+
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from PIL import Image
+from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,12 +16,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.catalogue.models import CourseKind, EnrolmentMode
 from app.core.forms import CountryField, Form, LANGUAGE_CHOICES, TimezoneField, country_choices, strip, timezone_choices
 from app.core.labels import label
 
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MAX_SIDE = 4000
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and hyphens only."))
 
 
@@ -25,7 +32,36 @@ class ProgrammeForm(Form):
     slug = StringField(_l("Address (slug)"), filters=[strip], validators=[Optional(), Length(max=80), SLUG],
                        description=_l("Left empty, it is made from the title."))
     description = TextAreaField(_l("Description"), filters=[strip], validators=[Optional(), Length(max=20000)])
+    funding_statement = TextAreaField(
+        _l("Funding statement"), filters=[strip], validators=[Optional(), Length(max=1000)],
+        description=_l("Printed at the foot of every page of the attendance and participants lists, "
+                       "e.g. “Funded by …”."))
+    # Not named after the column: filled from the programme, the field would hold its bytes.
+    logo = FileField(_l("Funder's logo"), description=_l("PNG or JPEG, at most 1 MB; printed at the top of every list."))
+    remove_logo = BooleanField(_l("Remove the logo"))
     submit = SubmitField(_l("Save"))
+
+    logo_bytes: bytes | None = None  # the checked upload, once validated
+
+    def validate_logo(self, field) -> None:  # noqa: ANN001
+        """A PNG or JPEG of at most 1 MB and LOGO_MAX_SIDE pixels a side, as Pillow reads
+        it, whatever the file is called: a renamed text file is refused here."""
+        upload = field.data
+        if not isinstance(upload, FileStorage) or not upload:
+            return
+        data = upload.stream.read(LOGO_MAX_BYTES + 1)
+        if len(data) > LOGO_MAX_BYTES:
+            raise ValidationError(_l("The logo must be 1 MB or smaller."))
+        try:
+            with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+                too_big = max(image.size) > LOGO_MAX_SIDE
+                if not too_big:
+                    image.load()  # decodes it all: a truncated or corrupt file fails here
+        except Exception:  # noqa: BLE001 - anything Pillow cannot read as PNG or JPEG
+            raise ValidationError(_l("The logo must be a PNG or JPEG image.")) from None
+        if too_big:
+            raise ValidationError(_l("The logo must be at most %(px)d pixels wide and high.", px=LOGO_MAX_SIDE))
+        self.logo_bytes = data
 
 
 class CourseForm(Form):

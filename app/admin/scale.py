@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 
-from app.accounts.models import OrganisationType, Role, User
+from app.accounts.models import Gender, OrganisationType, Role, User
 from app.accounts.passwords import hash_password
 from app.catalogue.models import Course, CourseKind, CourseStatus, EnrolmentMode, Programme
 from app.core.timezones import localize
@@ -129,7 +129,8 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
             email=MARKER if i == 1 else f"scale-person-{i}@example.net", password_hash=password,
             full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}", native_name=None,
             organisation=f"Organisation {i % max(10, n_people // 8)}",
-            organisation_type=rng.choice(list(OrganisationType)), country=country,
+            organisation_type=rng.choice(list(OrganisationType)), country=country, city=city,
+            gender=rng.choice([*Gender, None]), reporting_asked_at=now,
             locale=rng.choice(["en", "it", "zh"]), timezone=zone,
             role=Role.INSTRUCTOR if is_instructor else Role.PARTICIPANT, is_active_account=True, session_version=1,
             calendar_token=f"scale-{seed}-{i}-{rng.getrandbits(64):x}", privacy_consent_at=now, email_verified_at=now,
@@ -280,6 +281,8 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
     attendance.flush()
     summary.sessions, summary.attendance = sessions.written, attendance.written
 
+    _surveys(rng, plan, holders_of, today, now)
+
     for cid, taken in seats.items():
         if taken:
             db.session.execute(sa.update(Course).where(Course.id == cid).values(seats_taken=taken))
@@ -287,11 +290,52 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
     return summary
 
 
+def _surveys(rng: random.Random, plan: list, holders_of: dict, today: dt.date, now: dt.datetime) -> None:
+    """A survey for each ended course with the questions the impact report reads, and
+    answers from about a third of those who held a place."""
+    from app.feedback.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
+    from app.feedback.template import DEFAULT_QUESTIONS
+
+    surveys, questions = _Rows(Survey.__table__), _Rows(SurveyQuestion.__table__)
+    responses = _Rows(SurveyResponse.__table__, surveys)
+    answers = _Rows(SurveyAnswer.__table__, responses, questions)
+    keyed = [q for q in DEFAULT_QUESTIONS if q[0] in ("satisfaction", "relevance", "nps", "knowledge_before",
+                                                      "knowledge_after", "travel_mode")]
+    for cid, kind_row, starts_on, days, zone, capacity, status in plan:
+        ended = starts_on + dt.timedelta(days=days)
+        if ended > today or status not in (CourseStatus.PUBLISHED, CourseStatus.ARCHIVED):
+            continue
+        invited = dt.datetime.combine(ended, dt.time(9), dt.timezone.utc)
+        sid = surveys.add(course_id=cid, invited_at=invited, reminded_at=invited + dt.timedelta(days=3),
+                          closes_at=invited + dt.timedelta(days=21), invited_count=len(holders_of[cid]),
+                          created_at=invited, updated_at=invited)
+        qids = {}
+        for position, (key, kind, text, required, in_person, choices) in enumerate(keyed):
+            qids[key] = questions.add(survey_id=sid, position=position * 10, key=key, kind=kind, text=text,
+                                      choices=choices, required=required, in_person_only=in_person, instructor_id=None)
+        for eid in holders_of[cid]:
+            if rng.random() > 0.33:
+                continue
+            rid = responses.add(survey_id=sid, enrolment_id=eid, language="en", submitted_at=invited)
+            for key, qid in qids.items():
+                if key == "travel_mode":
+                    answers.add(response_id=rid, question_id=qid, number=None, choices=None,
+                                text=rng.choice(["plane", "train", "train", "car", "bus", "local"]))
+                else:
+                    low, high = (0, 10) if key == "nps" else (1, 5)
+                    answers.add(response_id=rid, question_id=qid, number=rng.randint(low, high), text=None,
+                                choices=None)
+    answers.flush()
+
+
 def _move_sequences_on() -> None:
     """Ids were given here: on PostgreSQL each table's sequence moves past them."""
     if db.engine.dialect.name != "postgresql":
         return
-    for table in (User, Venue, Programme, Course, CourseStaff, CourseSession, Enrolment, Attendance):
+    from app.feedback.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
+
+    for table in (User, Venue, Programme, Course, CourseStaff, CourseSession, Enrolment, Attendance,
+                  Survey, SurveyQuestion, SurveyResponse, SurveyAnswer):
         name = table.__tablename__
         db.session.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), (SELECT max(id) FROM \"{name}\"))"))

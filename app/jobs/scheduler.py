@@ -56,6 +56,7 @@ def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
     """Every periodic job: id → (function, trigger arguments)."""
     from app.certificates.services import run_queued_batches
     from app.feedback.services import survey_mailings
+    from app.impact.reports import build_pending_reports
     from app.jobs import doctor, services
     from app.privacy import export, retention
     from app.notifications.services import deliver_pending
@@ -71,6 +72,7 @@ def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
         "purge_unverified_accounts": (services.purge_unverified_accounts, {"trigger": "cron", "hour": 3, "minute": 50}),
         "apply_retention": (retention.apply_retention, {"trigger": "cron", "hour": 3, "minute": 55}),
         "survey_mailings": (survey_mailings, {"trigger": "interval", "minutes": 15}),
+        "impact_reports": (build_pending_reports, {"trigger": "interval", "seconds": 30}),
         "build_exports": (export.build_pending_exports, {"trigger": "interval", "seconds": 60}),
         "doctor": (doctor.nightly, {"trigger": "cron", "hour": 4, "minute": 10}),
     }

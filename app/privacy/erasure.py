@@ -89,6 +89,8 @@ def erase(user: User, actor: User) -> None:
     _scrub_audit(user.id, traces)
 
     user.full_name, user.native_name, user.organisation = ERASED_NAME, None, None
+    user.city = user.job_role = None  # free text that could point to them; gender and sector stay counted
+    _scrub_survey_text(enrolment_ids)
     user.password_hash = hash_password(secrets.token_urlsafe(32))  # nobody knows it: no login
     user.is_active_account, user.session_version = False, user.session_version + 1
     user.calendar_token = secrets.token_urlsafe(24)
@@ -98,6 +100,16 @@ def erase(user: User, actor: User) -> None:
     event = record("user.erased", user, actor=actor, by_themselves=actor.id == user.id)
     event.ip = None  # the erasure promises no network address of theirs is kept
 
+
+
+def _scrub_survey_text(enrolment_ids: list[int]) -> None:
+    """Their survey answers stay counted (ratings, choices); what they wrote goes."""
+    from app.feedback.models import QuestionKind, SurveyAnswer, SurveyQuestion, SurveyResponse
+
+    db.session.execute(sa.update(SurveyAnswer).where(
+        SurveyAnswer.response_id.in_(sa.select(SurveyResponse.id).where(SurveyResponse.enrolment_id.in_(enrolment_ids))),
+        SurveyAnswer.question_id.in_(sa.select(SurveyQuestion.id).where(SurveyQuestion.kind == QuestionKind.TEXT)))
+        .values(text=None).execution_options(synchronize_session=False))
 
 
 def _scrub_audit(user_id: int, traces: list[str]) -> None:

@@ -167,6 +167,8 @@ def person_data(user: User, now: dt.datetime) -> tuple[dict, list[Certificate]]:
             "country": user.country, "language": user.locale, "time_zone": user.timezone, "role": user.role.value,
             "account_created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
             "email_confirmed_at": _iso(user.email_verified_at), "two_factor_sign_in": user.has_two_factor,
+            "city": user.city, "gender": user.gender.value if user.gender else None,
+            "sector": user.sector.value if user.sector else None, "job_role": user.job_role,
         },
         "consents": {
             "privacy_notice": {"at": _iso(user.privacy_consent_at), "version": user.privacy_version},
@@ -200,9 +202,36 @@ def person_data(user: User, now: dt.datetime) -> tuple[dict, list[Certificate]]:
         "audit_events": [{"at": _iso(e.created_at), "action": e.action, "by_you": e.actor_id == user.id,
                           "object": e.object_type, "details": e.details,
                           "network_address": e.ip if e.actor_id == user.id else None} for e in events],
-        "survey_answers": [],  # Ponte runs no surveys yet
+        "survey_answers": _survey_answers(enrolment_ids, user.locale),
     }
     return data, list(certificates)
+
+
+def _survey_answers(enrolment_ids: list[int], lang: str) -> list[dict]:
+    """The person's own survey responses, question by question, in their language."""
+    from app.feedback.models import SurveyResponse
+    from app.feedback.services import text_of
+
+    responses = db.session.scalars(
+        sa.select(SurveyResponse).where(SurveyResponse.enrolment_id.in_(enrolment_ids))
+        .options(so.joinedload(SurveyResponse.survey), so.selectinload(SurveyResponse.answers))
+        .order_by(SurveyResponse.id)).all()
+    out = []
+    for r in responses:
+        answers = []
+        for a in sorted(r.answers, key=lambda a: (a.question.position, a.question_id)):
+            q = a.question
+            chosen = {c["value"]: text_of(c, lang) for c in q.choices}
+            if a.number is not None:
+                value = a.number
+            elif a.choices is not None:
+                value = [chosen.get(v, v) for v in a.choices]
+            else:
+                value = chosen.get(a.text, a.text) if q.choices else a.text
+            answers.append({"question": text_of(q.text, lang), "answer": value})
+        out.append({"activity": r.survey.course.title, "submitted_at": _iso(r.submitted_at), "language": r.language,
+                    "answers": answers})
+    return out
 
 
 def remove_expired_exports(now: dt.datetime) -> int:

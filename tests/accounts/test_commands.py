@@ -34,7 +34,7 @@ def test_seed_demo_is_idempotent_and_prints_logins(runner, app):
     assert "admin@example.org" in first.output and "ponte-demo-2026" in first.output
     with app.app_context():
         counts = (db.session.scalar(sa.select(sa.func.count(User.id))), db.session.scalar(sa.select(sa.func.count(Course.id))))
-        assert counts[0] >= 43 and counts[1] == 6
+        assert counts[0] >= 43 and counts[1] == 8
         for course in db.session.scalars(sa.select(Course)):
             holders = db.session.scalar(sa.select(sa.func.count()).where(
                 Enrolment.course_id == course.id, Enrolment.status.in_(("accepted", "completed", "not_completed"))))

@@ -132,7 +132,7 @@ def test_the_link_opens_the_survey_without_login_in_the_persons_language_and_wor
         response = client.post(f"/surveys/{token}", data=data)
         assert response.status_code == 302 and response.headers["Location"].endswith(f"/surveys/{token}/thanks")
         again = client.post(f"/surveys/{token}", data=data)
-        assert again.status_code == 409 and "already answered" in again.get_data(as_text=True)
+        assert again.status_code == 409 and "您已填写过此问卷" in again.get_data(as_text=True)  # in Chinese, chosen by the link
         assert client.get(f"/surveys/{token}").status_code == 200  # says thank you, no form
     db.session.rollback()  # a fresh snapshot: the requests committed in their own sessions
     saved = db.session.scalar(sa.select(SurveyResponse))
@@ -350,3 +350,34 @@ def test_two_schedulers_at_once_invite_each_person_once(app):
         assert len(recipients) == 12 and len(set(recipients)) == 12
         assert db.session.scalar(sa.select(sa.func.count(Survey.id))) == 1
     assert_doctor_clean(app)
+
+
+def test_a_persons_answers_are_in_their_export_and_their_words_go_with_erasure(app_ctx, client):
+    from app.privacy.erasure import erase
+    from app.privacy.export import person_data
+
+    course, enrolments = _ended_course(people=2)
+    admin = UserFactory(role=Role.ADMIN)
+    with time_machine.travel(AFTER, tick=False):
+        services.send_invitations()
+        survey = services.survey_of(course.id)
+        for i, e in enumerate(enrolments):
+            token = services.token_for(survey, e.id)
+            assert client.post(f"/surveys/{token}", data={**_full(survey), **_answers(
+                survey, apply=f"My plan number {i}", travel_mode="train")}).status_code == 302
+    db.session.rollback()
+    mine, _files = person_data(enrolments[0].user, AFTER)
+    (answers,) = mine["survey_answers"]
+    assert answers["activity"] == course.title
+    by_question = {a["question"]: a["answer"] for a in answers["answers"]}
+    assert by_question["What will you apply in your work?"] == "My plan number 0"
+    assert by_question["How did you travel to the venue (the longest part of the trip)?"] == "Train"
+    assert "My plan number 1" not in str(mine)  # nothing of the other person
+    erase(enrolments[0].user, actor=admin)
+    db.session.commit()
+    texts = db.session.scalars(sa.select(SurveyAnswer.text).join(SurveyResponse).where(
+        SurveyResponse.enrolment_id == enrolments[0].id)).all()
+    assert "My plan number 0" not in texts and "train" in texts  # words gone, choices counted
+    numbers = db.session.scalars(sa.select(SurveyAnswer.number).join(SurveyResponse).where(
+        SurveyResponse.enrolment_id == enrolments[0].id, SurveyAnswer.number.is_not(None))).all()
+    assert sorted(numbers) == [4, 5, 5, 9]
