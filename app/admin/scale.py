@@ -109,6 +109,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
     today = today or utcnow().date()
     now = utcnow()
     rng = random.Random(seed)
+    extra = random.Random(seed + 1)  # reporting fields and surveys: the rest of the decade stays as it was
     n_courses = max(5, round(50 * factor))
     n_people = max(40, round(400 * factor))
     n_instructors = max(4, n_people // 50)
@@ -130,7 +131,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
             full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}", native_name=None,
             organisation=f"Organisation {i % max(10, n_people // 8)}",
             organisation_type=rng.choice(list(OrganisationType)), country=country, city=city,
-            gender=rng.choice([*Gender, None]), reporting_asked_at=now,
+            gender=extra.choice([*Gender, None]), reporting_asked_at=now,
             locale=rng.choice(["en", "it", "zh"]), timezone=zone,
             role=Role.INSTRUCTOR if is_instructor else Role.PARTICIPANT, is_active_account=True, session_version=1,
             calendar_token=f"scale-{seed}-{i}-{rng.getrandbits(64):x}", privacy_consent_at=now, email_verified_at=now,
@@ -281,7 +282,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
     attendance.flush()
     summary.sessions, summary.attendance = sessions.written, attendance.written
 
-    _surveys(rng, plan, holders_of, today, now)
+    _surveys(extra, plan, holders_of, today, now)
 
     for cid, taken in seats.items():
         if taken:

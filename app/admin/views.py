@@ -1,6 +1,7 @@
 """The admin's area: dashboard, programmes and courses."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import sqlalchemy as sa
@@ -93,18 +94,14 @@ def programme_form(programme_id: int | None = None):
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
         try:
-            saved = catalogue.save_programme(programme, title=form.title.data, slug=form.slug.data,
-                                             description=form.description.data, actor=current_user)
+            catalogue.save_programme(programme, title=form.title.data, slug=form.slug.data,
+                                     description=form.description.data, actor=current_user,
+                                     funding_statement=form.funding_statement.data, logo=form.logo_bytes,
+                                     remove_logo=form.remove_logo.data)
         except DomainError as error:
             db.session.rollback()
             domain_error_to_form(error, form)
         else:
-            # The funding statement and logo (checked by the form) print on the evidence lists.
-            saved.funding_statement = form.funding_statement.data or ""
-            if form.remove_logo.data:
-                saved.funding_logo = None
-            elif form.logo_bytes is not None:
-                saved.funding_logo = form.logo_bytes
             db.session.commit()
             flash(_("Programme saved."), "success")
             return redirect(url_for("admin.programmes"))
@@ -112,8 +109,6 @@ def programme_form(programme_id: int | None = None):
     logo = programme.funding_logo if programme else None
     logo_src = None
     if logo:  # a small preview; the page's CSP allows data: images
-        import base64
-
         kind = "png" if logo.startswith(b"\x89PNG") else "jpeg"
         logo_src = f"data:image/{kind};base64,{base64.b64encode(logo).decode()}"
     return render_template("admin/programme_form.html", form=form, programme=programme, logo_src=logo_src), status

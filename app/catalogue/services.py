@@ -227,7 +227,10 @@ def _unique_slug(model, wanted: str, own_id: int | None) -> str:  # noqa: ANN001
     return slug
 
 
-def save_programme(programme: Programme | None, *, title: str, slug: str, description: str, actor) -> Programme:  # noqa: ANN001
+def save_programme(programme: Programme | None, *, title: str, slug: str, description: str, actor,  # noqa: ANN001
+                   funding_statement: str = "", logo: bytes | None = None, remove_logo: bool = False) -> Programme:
+    """Create or edit a programme. The funding statement and logo (checked by the form:
+    PNG or JPEG, at most 1 MB) print on the attendance and participants lists."""
     slug = slug or slugify(title)
     if not SLUG_RE.match(slug):
         raise DomainError(_("Use lower-case letters, digits and hyphens only."), field="slug")
@@ -236,6 +239,11 @@ def save_programme(programme: Programme | None, *, title: str, slug: str, descri
     created = programme is None
     programme = programme or Programme()
     programme.title, programme.slug, programme.description = title, slug, description or ""
+    programme.funding_statement = funding_statement or ""
+    if remove_logo:
+        programme.funding_logo = None
+    elif logo is not None:
+        programme.funding_logo = logo
     db.session.add(programme)
     db.session.flush()
     record("programme.created" if created else "programme.updated", programme, actor=actor)

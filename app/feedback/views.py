@@ -162,11 +162,14 @@ def _question_change(course_id: int, question_id: int, change, done: str):  # no
 @bp.route("/admin/courses/<int:course_id>/survey/<int:question_id>", methods=["POST"])
 @admin_required
 def edit_question(course_id: int, question_id: int):
+    course = db.get_or_404(Course, course_id)
+    survey = services.survey_of(course.id)
+    if survey is None or all(q.id != question_id for q in survey.questions):
+        abort(404)
     form = QuestionForm(prefix=f"q{question_id}")
     form.fill_choices()
     del form.kind  # a question keeps its kind: the answers read it
     if not form.validate_on_submit():
-        course = db.get_or_404(Course, course_id)
         begin_write()
         return _editor(course, form, 400, edit_id=question_id)
 

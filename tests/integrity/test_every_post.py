@@ -54,6 +54,13 @@ MATRIX = [
     ("POST", "/sessions/999999/signup/cancel", [LOGIN, 404, 404, 404, 404, 404]),
     ("POST", "/sessions/999999/decline", [LOGIN, 404, 404, 404, 404, 404]),
     ("POST", "/verify", [400, 400, 400, 400, 400, 400]),  # nothing typed: the fields say so
+    ("POST", "/me/reporting", [LOGIN, 302, 302, 302, 302, 302]),  # every field optional: saved as empty
+    ("POST", "/surveys/not-a-token", [404, 404, 404, 404, 404, 404]),  # the link is the key, no login
+    ("POST", "/admin/courses/{cid}/survey", [LOGIN, 404, 404, 404, 404, 400]),  # no question typed
+    ("POST", "/admin/courses/{cid}/survey/999999", [LOGIN, 404, 404, 404, 404, 404]),
+    ("POST", "/admin/courses/{cid}/survey/999999/remove", [LOGIN, 404, 404, 404, 404, 404]),
+    ("POST", "/admin/courses/{cid}/survey/999999/move", [LOGIN, 404, 404, 404, 404, 400]),  # no direction
+    ("POST", "/admin/impact/reports", [LOGIN, 404, 404, 302, 302, 302]),  # staff: queued, see its progress
 ]
 
 
