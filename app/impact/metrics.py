@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from app.accounts.models import OrganisationType, User
@@ -109,60 +110,63 @@ def build(f: Filters, now: dt.datetime | None = None) -> Report:
         .outerjoin(Venue, Venue.id == Course.venue_id).where(Course.id.in_(sa.select(scope.c.id)))).all()
     courses = {c.id: c for c in course_rows}
     report.courses = len(courses)
-    people = db.session.execute(
-        sa.select(Enrolment.id, Enrolment.course_id, Enrolment.user_id, Enrolment.status, Enrolment.cohort_id,
-                  User.organisation, User.organisation_type, User.country, User.gender, User.city,
-                  User.email)
-        .join(User, User.id == Enrolment.user_id)
-        .where(Enrolment.course_id.in_(sa.select(scope.c.id)), Enrolment.status.in_(HOLDS_PLACE))).all()
-    _reach(report, f, people, courses)
-    attended = _delivery(report, scope, people, courses, now)
+    placed = sa.select(Enrolment.id).where(Enrolment.course_id.in_(sa.select(scope.c.id)),
+                                           Enrolment.status.in_(HOLDS_PLACE))
+    # Places by course, cohort and status: a few rows a course, whatever the numbers.
+    places = db.session.execute(
+        sa.select(Enrolment.course_id, Enrolment.cohort_id, Enrolment.status, sa.func.count(Enrolment.id))
+        .where(Enrolment.id.in_(placed)).group_by(Enrolment.course_id, Enrolment.cohort_id, Enrolment.status)).all()
+    _reach(report, f, scope, placed)
+    _delivery(report, scope, places, courses, now)
     _effectiveness(report, scope, courses)
-    _environment(report, scope, people, courses, attended)
+    _environment(report, scope, placed, courses)
     _multiplier(report, f, scope, courses)
     return report
 
 
 # --- social reach ------------------------------------------------------------------------
 
-def _reach(report: Report, f: Filters, people: list, courses: dict) -> None:
-    users = {}
-    for p in people:
-        users[p.user_id] = p
-    organisations = {p.organisation.strip().casefold() for p in users.values() if p.organisation and p.organisation.strip()}
-    countries = Counter(p.country or "" for p in users.values())
-    types = Counter(p.organisation_type.value if p.organisation_type else "" for p in users.values())
-    genders = Counter(p.gender.value if p.gender else "" for p in users.values())
+def _reach(report: Report, f: Filters, scope, placed: sa.Select) -> None:  # noqa: ANN001
+    from app.accounts.models import Gender
+
+    people = sa.select(Enrolment.user_id).where(Enrolment.id.in_(placed))
+    groups = db.session.execute(
+        sa.select(User.country, User.organisation_type, User.gender, sa.func.count(User.id))
+        .where(User.id.in_(people)).group_by(User.country, User.organisation_type, User.gender)).all()
+    organisations = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(sa.func.lower(sa.func.trim(User.organisation)))))
+        .where(User.id.in_(people), sa.func.trim(User.organisation) != "")) or 0
     # Returning: held a place in a course that started before this person's first course in range.
-    first_in_range: dict[int, dt.date] = {}
-    for p in people:
-        start = courses[p.course_id].starts_on
-        if p.user_id not in first_in_range or start < first_in_range[p.user_id]:
-            first_in_range[p.user_id] = start
-    earliest = dict(db.session.execute(
-        sa.select(Enrolment.user_id, sa.func.min(Course.starts_on)).join(Course, Course.id == Enrolment.course_id)
-        .where(Enrolment.user_id.in_(sa.select(Enrolment.user_id).where(
-                   Enrolment.course_id.in_(courses_in_scope(f)), Enrolment.status.in_(HOLDS_PLACE))),
-               Enrolment.status.in_(HOLDS_PLACE),
-               Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.ARCHIVED)))
-        .group_by(Enrolment.user_id)).all())
-    returning = sum(1 for uid, first in first_in_range.items() if earliest.get(uid, first) < first)
-    n = len(users)
+    firsts = (sa.select(Enrolment.user_id.label("user_id"), sa.func.min(Course.starts_on).label("first"))
+              .join(Course, Course.id == Enrolment.course_id).where(Enrolment.id.in_(placed))
+              .group_by(Enrolment.user_id).subquery())
+    earlier = so.aliased(Enrolment)
+    earlier_course = so.aliased(Course)
+    returning = db.session.scalar(sa.select(sa.func.count()).select_from(firsts).where(sa.exists().where(
+        earlier.user_id == firsts.c.user_id, earlier.status.in_(HOLDS_PLACE),
+        earlier_course.id == earlier.course_id, earlier_course.starts_on < firsts.c.first,
+        earlier_course.status.in_((CourseStatus.PUBLISHED, CourseStatus.ARCHIVED))))) or 0
+    countries, types, genders = Counter(), Counter(), Counter()
+    for country, otype, gender, n in groups:
+        countries[country or ""] += n
+        types[otype.value if otype else ""] += n
+        genders[gender.value if gender else ""] += n
+    n = sum(countries.values())
     report.figures["reach"] = {
-        "people": n, "organisations": len(organisations), "countries": len([c for c in countries if c]),
+        "people": n, "organisations": organisations, "countries": len([c for c in countries if c]),
         "smes": types.get(OrganisationType.SME.value, 0),
         "public_administrations": types.get(OrganisationType.PUBLIC_ADMINISTRATION.value, 0),
         "first_time": n - returning, "returning": returning,
     }
     not_stated = str(_("Not stated"))
-    report.tables["countries"] = Table("countries", str(_("People by country")), [str(_("Country")), str(_("People")), "%"],
-                                       [[_country_name(c) or not_stated, k, _pct(k, n)] for c, k in countries.most_common()])
+    report.tables["countries"] = Table(
+        "countries", str(_("People by country")), [str(_("Country")), str(_("People")), "%"],
+        [[_country_name(c) or not_stated, k, _pct(k, n)]
+         for c, k in sorted(countries.items(), key=lambda kv: (-kv[1], kv[0] == "", kv[0]))])
     report.tables["organisation_types"] = Table(
         "organisation_types", str(_("People by type of organisation")), [str(_("Type")), str(_("People")), "%"],
         [[label(OrganisationType(t)) if t else not_stated, types.get(t, 0), _pct(types.get(t, 0), n)]
          for t in [m.value for m in OrganisationType] + [""] if types.get(t, 0)])
-    from app.accounts.models import Gender
-
     report.tables["gender"] = Table("gender", str(_("People by gender (self-declared)")),
                                     [str(_("Gender")), str(_("People")), "%"],
                                     [[label(Gender(g)) if g else not_stated, genders.get(g, 0), _pct(genders.get(g, 0), n)]
@@ -184,8 +188,7 @@ def _country_name(code: str) -> str:
 
 # --- delivery ------------------------------------------------------------------------------
 
-def _delivery(report: Report, scope, people: list, courses: dict, now: dt.datetime) -> set[int]:  # noqa: ANN001
-    """Returns the enrolments that attended at least once (present or late), for the environment section."""
+def _delivery(report: Report, scope, places: list, courses: dict, now: dt.datetime) -> None:  # noqa: ANN001
     sessions = db.session.execute(
         sa.select(CourseSession.id, CourseSession.course_id, CourseSession.cohort_id, CourseSession.starts_at,
                   CourseSession.ends_at, CourseSession.counts_for_attendance)
@@ -194,11 +197,12 @@ def _delivery(report: Report, scope, people: list, courses: dict, now: dt.dateti
     hours = {s.id: (s.ends_at - s.starts_at).total_seconds() / 3600 for s in sessions}
     # Counts by session and mark (a few rows a session, whatever the number of people),
     # of people who hold a place.
+    # Every mark recorded at the sessions in range (someone who came and withdrew later did
+    # come), read through the session index: a few rows a session, whatever the numbers.
+    in_scope = sa.select(CourseSession.id).where(CourseSession.course_id.in_(sa.select(scope.c.id)))
     marks = db.session.execute(
         sa.select(Attendance.session_id, Attendance.status, sa.func.count(Attendance.id))
-        .join(CourseSession, CourseSession.id == Attendance.session_id)
-        .join(Enrolment, Enrolment.id == Attendance.enrolment_id)
-        .where(CourseSession.course_id.in_(sa.select(scope.c.id)), Enrolment.status.in_(HOLDS_PLACE))
+        .where(Attendance.session_id.in_(in_scope))
         .group_by(Attendance.session_id, Attendance.status)).all()
     counting = {s.id for s in sessions if s.counts_for_attendance}
     present = excused = 0  # of sessions that count for attendance
@@ -211,17 +215,16 @@ def _delivery(report: Report, scope, people: list, courses: dict, now: dt.dateti
             present += n if session_id in counting else 0
         elif status is AttendanceStatus.EXCUSED:
             excused += n if session_id in counting else 0
-    attended = set(db.session.scalars(
-        sa.select(Attendance.enrolment_id).distinct().join(CourseSession, CourseSession.id == Attendance.session_id)
-        .where(CourseSession.course_id.in_(sa.select(scope.c.id)), Attendance.status.in_(ATTENDED),
-               CourseSession.status == SessionStatus.SCHEDULED, CourseSession.ends_at <= now)))
     # Expected attendances: each session counting for attendance × the people of its cohort (or course).
-    by_course_cohort = Counter((p.course_id, p.cohort_id) for p in people)
-    by_course = Counter(p.course_id for p in people)
+    by_course_cohort, by_course = Counter(), Counter()
+    for course_id, cohort_id, _status, n in places:
+        by_course_cohort[(course_id, cohort_id)] += n
+        by_course[course_id] += n
     expected = sum((by_course[s.course_id] if s.cohort_id is None else by_course_cohort[(s.course_id, s.cohort_id)])
                    for s in sessions if s.counts_for_attendance)
-    ended = [p for p in people if courses[p.course_id].ends_on < now.date()]
-    completed = sum(1 for p in ended if p.status is EnrolmentStatus.COMPLETED)
+    ended = sum(n for course_id, _c, _s, n in places if courses[course_id].ends_on < now.date())
+    completed = sum(n for course_id, _c, status, n in places
+                    if courses[course_id].ends_on < now.date() and status is EnrolmentStatus.COMPLETED)
     certificates = db.session.scalar(
         sa.select(sa.func.count(Certificate.id)).join(Enrolment, Enrolment.id == Certificate.enrolment_id)
         .where(Enrolment.course_id.in_(sa.select(scope.c.id)), Certificate.status == CertificateStatus.VALID))
@@ -229,20 +232,19 @@ def _delivery(report: Report, scope, people: list, courses: dict, now: dt.dateti
         "sessions": len(sessions), "training_hours": round(sum(hours.values()), 1),
         "person_hours": round(person_hours, 1),
         "attendance_rate": _pct(present, max(expected - excused, 0)),
-        "completion_rate": _pct(completed, len(ended)), "completed": completed, "certificates": certificates or 0,
+        "completion_rate": _pct(completed, ended), "completed": completed, "certificates": certificates or 0,
     }
     per_course: dict[int, list] = {cid: [0, 0.0, 0] for cid in courses}
     for s in sessions:
         per_course[s.course_id][0] += 1
         per_course[s.course_id][1] += hours[s.id]
-    for p in people:
-        per_course[p.course_id][2] += 1
+    for course_id, n in by_course.items():
+        per_course[course_id][2] += n
     report.tables["courses"] = Table(
         "courses", str(_("Activities in range")),
         [str(_("Activity")), str(_("Starts")), str(_("People")), str(_("Sessions held")), str(_("Training hours"))],
         [[courses[cid].title, courses[cid].starts_on.isoformat(), v[2], v[0], round(v[1], 1)]
          for cid, v in sorted(per_course.items(), key=lambda kv: (courses[kv[0]].starts_on, kv[0]))])
-    return attended
 
 
 # --- effectiveness ------------------------------------------------------------------------
@@ -250,45 +252,57 @@ def _delivery(report: Report, scope, people: list, courses: dict, now: dt.dateti
 def _effectiveness(report: Report, scope, courses: dict) -> None:  # noqa: ANN001
     surveys = db.session.execute(sa.select(Survey.id, Survey.course_id, Survey.invited_count).where(
         Survey.course_id.in_(sa.select(scope.c.id)), Survey.invited_at.is_not(None))).all()
-    survey_ids = [s.id for s in surveys]
-    answers = db.session.execute(
-        sa.select(SurveyResponse.id, SurveyResponse.survey_id, SurveyQuestion.key, SurveyAnswer.number)
-        .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-        .where(SurveyResponse.survey_id.in_(survey_ids or [0]),
-               SurveyQuestion.key.in_(("satisfaction", "relevance", "nps", "knowledge_before", "knowledge_after")))).all()
+    in_range = sa.select(Survey.id).where(Survey.course_id.in_(sa.select(scope.c.id)), Survey.invited_at.is_not(None))
     responses = dict(db.session.execute(
         sa.select(SurveyResponse.survey_id, sa.func.count(SurveyResponse.id))
-        .where(SurveyResponse.survey_id.in_(survey_ids or [0])).group_by(SurveyResponse.survey_id)).all())
+        .where(SurveyResponse.survey_id.in_(in_range)).group_by(SurveyResponse.survey_id)).all())
+    # Answers counted by survey, question and value: at most eleven rows a question.
+    counts = db.session.execute(
+        sa.select(SurveyQuestion.survey_id, SurveyQuestion.key, SurveyAnswer.number, sa.func.count(SurveyAnswer.id))
+        .join(SurveyAnswer, SurveyAnswer.question_id == SurveyQuestion.id)
+        .where(SurveyQuestion.survey_id.in_(in_range), SurveyQuestion.key.in_(("satisfaction", "relevance", "nps")),
+               SurveyAnswer.number.is_not(None))
+        .group_by(SurveyQuestion.survey_id, SurveyQuestion.key, SurveyAnswer.number)).all()
+    before, after = so.aliased(SurveyAnswer), so.aliased(SurveyAnswer)
+    q_before, q_after = so.aliased(SurveyQuestion), so.aliased(SurveyQuestion)
+    pairs = db.session.execute(
+        sa.select(before.number, after.number, sa.func.count())
+        .join(q_before, sa.and_(q_before.id == before.question_id, q_before.key == "knowledge_before"))
+        .join(after, after.response_id == before.response_id)
+        .join(q_after, sa.and_(q_after.id == after.question_id, q_after.key == "knowledge_after"))
+        .where(q_before.survey_id.in_(in_range), before.number.is_not(None), after.number.is_not(None))
+        .group_by(before.number, after.number)).all()
     total = sum(responses.values())
     invited = sum(s.invited_count for s in surveys)
-    values: dict[str, list[int]] = defaultdict(list)
-    before_after: dict[int, dict[str, int]] = defaultdict(dict)
-    for a in answers:
-        if a.number is None:
-            continue
-        values[a.key].append(a.number)
-        if a.key in ("knowledge_before", "knowledge_after"):
-            before_after[a.id][a.key] = a.number
-    pairs = [(v["knowledge_before"], v["knowledge_after"]) for v in before_after.values() if len(v) == 2]
+    values: dict[str, Counter] = defaultdict(Counter)
+    by_survey: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for survey_id, key, number, n in counts:
+        values[key][number] += n
+        by_survey[survey_id][key][number] += n
+    n_pairs = sum(n for _b, _a, n in pairs)
     shown = total >= MIN_RESPONSES
 
-    def mean(xs: list[int]) -> float | None:
-        return round(sum(xs) / len(xs), 2) if len(xs) >= MIN_RESPONSES else None
+    def mean(c: Counter) -> float | None:
+        n = sum(c.values())
+        return round(sum(v * k for v, k in c.items()) / n, 2) if n >= MIN_RESPONSES else None
 
+    def promoters(c: Counter) -> int | None:
+        return net_promoter_score(list(c.elements())) if sum(c.values()) >= MIN_RESPONSES else None
+
+    knowledge_before = Counter({b: 0 for b, _a, _n in pairs})
+    knowledge_after = Counter({a: 0 for _b, a, _n in pairs})
+    for b, a, n in pairs:
+        knowledge_before[b] += n
+        knowledge_after[a] += n
     report.figures["effectiveness"] = {
         "responses": total, "invited": invited, "response_rate": _pct(total, invited), "shown": shown,
         "satisfaction": mean(values["satisfaction"]) if shown else None,
         "relevance": mean(values["relevance"]) if shown else None,
-        "nps": net_promoter_score(values["nps"]) if shown and len(values["nps"]) >= MIN_RESPONSES else None,
-        "knowledge_before": mean([b for b, _a in pairs]) if shown else None,
-        "knowledge_after": mean([a for _b, a in pairs]) if shown else None,
-        "knowledge_pairs": len(pairs),
+        "nps": promoters(values["nps"]) if shown else None,
+        "knowledge_before": mean(knowledge_before) if shown else None,
+        "knowledge_after": mean(knowledge_after) if shown else None,
+        "knowledge_pairs": n_pairs,
     }
-    by_survey: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for a in answers:
-        if a.number is not None:
-            by_survey[a.survey_id][a.key].append(a.number)
     hidden = str(_l("fewer than %(num)d responses", num=MIN_RESPONSES))
     rows = []
     for s in sorted(surveys, key=lambda s: (courses[s.course_id].starts_on, s.id)):
@@ -296,8 +310,7 @@ def _effectiveness(report: Report, scope, courses: dict) -> None:  # noqa: ANN00
         v = by_survey[s.id]
         if n >= MIN_RESPONSES:
             rows.append([courses[s.course_id].title, s.invited_count, n, _pct(n, s.invited_count),
-                         mean(v["satisfaction"]), mean(v["relevance"]),
-                         net_promoter_score(v["nps"]) if len(v["nps"]) >= MIN_RESPONSES else None])
+                         mean(v["satisfaction"]), mean(v["relevance"]), promoters(v["nps"])])
         else:
             rows.append([courses[s.course_id].title, s.invited_count, n, _pct(n, s.invited_count), hidden, hidden, hidden])
     report.tables["surveys"] = Table(
@@ -309,53 +322,64 @@ def _effectiveness(report: Report, scope, courses: dict) -> None:  # noqa: ANN00
     report.tables["knowledge"] = Table(
         "knowledge", str(_("Knowledge of the topic, before and after (1–5)")),
         [str(_("Moment")), str(_("Average")), str(_("Answers"))],
-        [[str(_("Before")), report.figures["effectiveness"]["knowledge_before"], len(pairs)],
-         [str(_("After")), report.figures["effectiveness"]["knowledge_after"], len(pairs)]])
+        [[str(_("Before")), report.figures["effectiveness"]["knowledge_before"], n_pairs],
+         [str(_("After")), report.figures["effectiveness"]["knowledge_after"], n_pairs]])
 
 
 # --- environment --------------------------------------------------------------------------
 
-def _environment(report: Report, scope, people: list, courses: dict, attended: set[int]) -> None:  # noqa: ANN001
-    """For each person who attended an activity in person: a return trip from their city
-    (the survey's answer, else their profile) to the venue, by the mode they named (else
-    assumed from the distance). For online activities, the trip they did not make."""
-    travel = db.session.execute(
-        sa.select(SurveyResponse.enrolment_id, SurveyQuestion.key, SurveyAnswer.text)
-        .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-        .join(Survey, Survey.id == SurveyResponse.survey_id)
-        .where(Survey.course_id.in_(sa.select(scope.c.id)), SurveyQuestion.key.in_(("travel_mode", "travel_city")))).all()
-    said: dict[int, dict[str, str]] = defaultdict(dict)
-    for t in travel:
-        if t.text:
-            said[t.enrolment_id][t.key] = t.text
-    by_mode: dict[str, list] = {m: [0, 0.0, 0.0] for m in co2.MODES}  # people, km, kg
+def _environment(report: Report, scope, placed: sa.Select, courses: dict) -> None:  # noqa: ANN001
+    """For each person who attended an activity in person at least once: a return trip from
+    their city (the survey's answer, else their profile) to the venue, by the mode they
+    named (else assumed from the distance). For online activities, the trip they did not
+    make. Read as counts of (course, cities, mode): one row per distinct journey."""
+    def answer_to(key: str):  # noqa: ANN202
+        return (sa.select(SurveyAnswer.response_id, SurveyAnswer.text)
+                .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+                .where(SurveyQuestion.key == key, SurveyQuestion.survey_id.in_(
+                    sa.select(Survey.id).where(Survey.course_id.in_(sa.select(scope.c.id))))).subquery())
+
+    mode, city = answer_to("travel_mode"), answer_to("travel_city")
+    journeys = db.session.execute(
+        sa.select(Enrolment.course_id, User.city, User.country, mode.c.text, city.c.text, sa.func.count(Enrolment.id))
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(SurveyResponse, SurveyResponse.enrolment_id == Enrolment.id)
+        .outerjoin(mode, mode.c.response_id == SurveyResponse.id)
+        .outerjoin(city, city.c.response_id == SurveyResponse.id)
+        .where(Enrolment.id.in_(placed), sa.exists().where(Attendance.enrolment_id == Enrolment.id,
+                                                           Attendance.status.in_(ATTENDED)))
+        .group_by(Enrolment.course_id, User.city, User.country, mode.c.text, city.c.text)).all()
+    places: dict[tuple, tuple[float, float] | None] = {}
+
+    def where(name: str | None, country: str | None) -> tuple[float, float] | None:
+        key = (name, country)
+        if key not in places:
+            places[key] = co2.locate(name, country)
+        return places[key]
+
+    by_mode: dict[str, list] = {m: [0, 0.0, 0.0] for m in co2.MODES}  # trips, km, kg
     avoided = [0, 0.0, 0.0]
     unknown = assumed = 0
-    for p in people:
-        if p.id not in attended:
-            continue
-        c = courses[p.course_id]
+    for course_id, home, country, said_mode, said_city, n in journeys:
+        c = courses[course_id]
         online = c.is_online or bool(c.venue_online)
-        dest = co2.locate(c.venue_city or c.city, c.venue_country or c.country)
-        answer = said.get(p.id, {})
-        origin = co2.locate(answer["travel_city"], p.country) if answer.get("travel_city") else None
-        origin = origin or co2.locate(p.city, p.country)
+        dest = where(c.venue_city or c.city, c.venue_country or c.country)
+        origin = (where(said_city, country) if said_city else None) or where(home, country)
         if dest is None or origin is None:
-            unknown += 1
+            unknown += n
             continue
         if online:
             t = co2.trip(origin, dest, None)
-            avoided[0] += 1
-            avoided[1] += t.km
-            avoided[2] += t.kg
+            avoided[0] += n
+            avoided[1] += t.km * n
+            avoided[2] += t.kg * n
             continue
-        t = co2.trip(origin, dest, answer.get("travel_mode"))
-        assumed += t.assumed
+        t = co2.trip(origin, dest, said_mode)
+        assumed += n if t.assumed else 0
         row = by_mode[t.mode]
-        row[0] += 1
-        row[1] += t.km
-        row[2] += t.kg
+        row[0] += n
+        row[1] += t.km * n
+        row[2] += t.kg * n
     travelled = sum(r[0] for r in by_mode.values())
     kg = sum(r[2] for r in by_mode.values())
     report.figures["environment"] = {
