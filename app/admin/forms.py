@@ -75,6 +75,8 @@ class CourseForm(Form):
     language = SelectField(_l("Language of instruction"), choices=LANGUAGE_CHOICES)
     venue_id = SelectField(_l("Venue"), coerce=int, validators=[Optional()])
     is_online = BooleanField(_l("Online"))
+    train_the_trainer = BooleanField(_l("Train the trainer"), description=_l(
+        "For people who will teach the topic themselves: the impact dashboard counts whom they reach later."))
     city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=100)])
     country = CountryField(_l("Country"), validators=[Optional()])
     timezone = TimezoneField(_l("Time zone of the course"), validators=[DataRequired()])

@@ -251,7 +251,7 @@ def save_programme(programme: Programme | None, *, title: str, slug: str, descri
 
 
 COURSE_FIELDS = (
-    "title", "slug", "summary", "description", "kind", "programme_id", "language", "venue_id", "is_online", "city",
+    "title", "slug", "summary", "description", "kind", "programme_id", "language", "venue_id", "is_online", "train_the_trainer", "city",
     "country", "timezone", "starts_on", "ends_on", "enrolment_mode", "application_questions", "enrolment_opens_at",
     "enrolment_closes_at", "withdrawal_deadline",
 )

@@ -155,3 +155,16 @@ def test_admins_search_courses_by_title_or_address(client, admin, q, found):
     assert [t for t in titles if f">{t}<" in page.replace("&lt;", "<")] == found
     if not found:
         assert "No course matches" in page and "<script>" not in page
+
+
+def test_a_course_is_marked_train_the_trainer_on_its_form(client, admin):
+    assert client.post("/admin/courses/new", data=dict(GOOD, train_the_trainer="y")).status_code == 302
+    course = _course()
+    assert course.train_the_trainer is True
+    page = client.get(f"/admin/courses/{course.id}/edit").get_data(as_text=True)
+    import re
+
+    assert "checked" in re.search(r'<input[^>]*name="train_the_trainer"[^>]*>', page).group(0)
+    assert client.post(f"/admin/courses/{course.id}/edit", data=dict(GOOD, slug=course.slug)).status_code == 302
+    db.session.rollback()
+    assert _course().train_the_trainer is False  # unticked: a browser sends nothing
