@@ -350,3 +350,14 @@ def test_query_count_does_not_grow_with_courses(app_ctx, client, query_counter):
     with query_counter() as count:
         assert client.get("/admin/impact", query_string=RANGE).status_code == 200
     assert count["n"] == before
+
+
+def test_long_tables_show_25_rows_on_the_page_and_all_of_them_in_the_csv(app_ctx, client):
+    for i in range(30):
+        CourseFactory(title=f"Seminar {i:02d}", starts_on=dt.date(2026, 8, 1), ends_on=dt.date(2026, 8, 1))
+    UserFactory(role=Role.ADMIN, email="boss@example.org")
+    client.post("/auth/login", data={"email": "boss@example.org", "password": "correct-horse-battery"})
+    html = client.get("/admin/impact", query_string=RANGE).get_data(as_text=True)
+    assert "Seminar 24" in html and "Seminar 25" not in html and "…and 5 more rows" in html
+    body = client.get("/admin/impact/export.csv", query_string={**RANGE, "table": "courses"}).get_data(as_text=True)
+    assert all(f"Seminar {i:02d}" in body for i in range(30))
