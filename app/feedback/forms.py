@@ -27,7 +27,8 @@ class QuestionForm(Form):
     submit = SubmitField(_l("Save question"))
 
     def fill_choices(self) -> None:
-        self.kind.choices = _kind_choices()
+        if getattr(self, "kind", None) is not None:  # editing leaves the kind out: it never changes
+            self.kind.choices = _kind_choices()
 
     def texts(self) -> dict:
         return {"en": self.text_en.data, "it": self.text_it.data, "zh": self.text_zh.data}

@@ -103,38 +103,38 @@ def upgrade():
     with op.batch_alter_table('survey_answer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_answer_question_id'), ['question_id'], unique=False)
 
-    with op.batch_alter_table('course', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('train_the_trainer', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Plain ADD COLUMN, never batch mode: on SQLite a batch "move and copy" drops and
+    # recreates the table with foreign keys on, and ON DELETE CASCADE would empty the
+    # tables that point at course and user (sessions, enrolments…).
+    op.add_column('course', sa.Column('train_the_trainer', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('programme', sa.Column('funding_statement', sa.Text(), server_default='', nullable=False))
+    op.add_column('programme', sa.Column('funding_logo', sa.LargeBinary(), nullable=True))
+    op.add_column('user', sa.Column('city', sa.String(length=100), nullable=True))
+    op.add_column('user', sa.Column('job_role', sa.String(length=120), nullable=True))
+    op.add_column('user', sa.Column('reporting_asked_at', app.core.types.UTCDateTime(timezone=True), nullable=True))
+    for name, length, values in (('gender', 15, GENDERS), ('sector', 22, SECTORS)):
+        allowed = ", ".join(f"'{v}'" for v in values)
+        if op.get_context().dialect.name == 'sqlite':  # a column CHECK: SQLite adds it with the column
+            op.execute(f'ALTER TABLE "user" ADD COLUMN {name} VARCHAR({length}) '
+                       f'CONSTRAINT ck_user_{name} CHECK ({name} IN ({allowed}))')
+        else:
+            op.add_column('user', sa.Column(name, sa.String(length=length), nullable=True))
+            op.create_check_constraint(op.f(f'ck_user_{name}'), 'user', f'{name} IN ({allowed})')
 
-    with op.batch_alter_table('programme', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('funding_statement', sa.Text(), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('funding_logo', sa.LargeBinary(), nullable=True))
 
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('city', sa.String(length=100), nullable=True))
-        batch_op.add_column(sa.Column('gender', sa.Enum('woman', 'man', 'non_binary', 'undisclosed', name='gender', native_enum=False, create_constraint=True, length=15), nullable=True))
-        batch_op.add_column(sa.Column('sector', sa.Enum('energy', 'manufacturing', 'construction', 'transport', 'agriculture_food', 'water_waste', 'environment', 'finance', 'ict', 'public_sector', 'education_research', 'civil_society', 'other', name='sector', native_enum=False, create_constraint=True, length=22), nullable=True))
-        batch_op.add_column(sa.Column('job_role', sa.String(length=120), nullable=True))
-        batch_op.add_column(sa.Column('reporting_asked_at', app.core.types.UTCDateTime(timezone=True), nullable=True))
-
+GENDERS = ('woman', 'man', 'non_binary', 'undisclosed')
+SECTORS = ('energy', 'manufacturing', 'construction', 'transport', 'agriculture_food', 'water_waste', 'environment',
+           'finance', 'ict', 'public_sector', 'education_research', 'civil_society', 'other')
 
 
 def downgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('reporting_asked_at')
-        batch_op.drop_column('job_role')
-        batch_op.drop_constraint('sector', type_='check')
-        batch_op.drop_constraint('gender', type_='check')
-        batch_op.drop_column('sector')
-        batch_op.drop_column('gender')
-        batch_op.drop_column('city')
-
-    with op.batch_alter_table('programme', schema=None) as batch_op:
-        batch_op.drop_column('funding_logo')
-        batch_op.drop_column('funding_statement')
-
-    with op.batch_alter_table('course', schema=None) as batch_op:
-        batch_op.drop_column('train_the_trainer')
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+): no table is recreated, nothing cascades.
+    for table, column in (('user', 'reporting_asked_at'), ('user', 'job_role'), ('user', 'sector'),
+                          ('user', 'gender'), ('user', 'city'), ('programme', 'funding_logo'),
+                          ('programme', 'funding_statement'), ('course', 'train_the_trainer')):
+        if column in ('gender', 'sector') and op.get_context().dialect.name != 'sqlite':
+            op.drop_constraint(op.f(f'ck_user_{column}'), 'user', type_='check')
+        op.drop_column(table, column)
 
     with op.batch_alter_table('survey_answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_survey_answer_question_id'))

@@ -45,3 +45,55 @@ def test_upgrade_gives_the_models_schema_and_downgrade_reaches_base(tmp_path):
             remaining = set(sa.inspect(conn).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         db.engine.dispose()
+
+
+def test_the_impact_migration_keeps_every_row_of_a_database_in_use(tmp_path):
+    """0010 adds columns to course and user: on SQLite with foreign keys on, a table
+    rebuilt by batch mode would cascade-delete sessions and enrolments (it once did)."""
+    app = _fresh_app(tmp_path)
+    now = "2026-07-01 09:00:00+00:00"
+    rows = {
+        "user": {"id": 1, "email": "a@example.org", "password_hash": "x", "full_name": "A", "locale": "en",
+                 "timezone": "Europe/Rome", "role": "participant", "is_active_account": True, "session_version": 1,
+                 "calendar_token": "t", "created_at": now},
+        "programme": {"id": 1, "slug": "p", "title": "P", "description": "", "created_at": now},
+        "course": {"id": 1, "programme_id": 1, "slug": "c", "title": "C", "summary": "", "description": "",
+                   "kind": "course", "language": "en", "is_online": False, "timezone": "Europe/Rome",
+                   "starts_on": "2026-07-06", "ends_on": "2026-07-07", "seats_taken": 1, "enrolment_mode": "open",
+                   "application_questions": "", "status": "published", "offers_attendance_certificate": True,
+                   "offers_completion_certificate": True, "min_attendance_rate": 75, "signatories": "[]",
+                   "created_at": now, "updated_at": now},
+        "course_session": {"id": 1, "course_id": 1, "title": "S", "description": "", "kind": "lecture",
+                           "status": "scheduled", "starts_at": now, "ends_at": "2026-07-01 11:00:00+00:00", "seats_taken": 0,
+                           "is_mandatory": False, "counts_for_attendance": True, "sequence": 0, "checkin_secret": "s",
+                           "created_at": now, "updated_at": now},
+        "enrolment": {"id": 1, "course_id": 1, "user_id": 1, "status": "accepted", "motivation": "", "answers": "{}",
+                      "created_at": now, "updated_at": now},
+        "course_staff": {"id": 1, "course_id": 1, "user_id": 1, "role": "lead", "created_at": now},
+    }
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0009")
+        with db.engine.begin() as conn:
+            for table, row in rows.items():
+                columns = ", ".join(f'"{c}"' for c in row)
+                conn.execute(sa.text(f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join(":" + c for c in row)})'),
+                             row)
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as conn:
+            for table in rows:
+                assert conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar() == 1, table
+            assert conn.execute(sa.text('SELECT train_the_trainer FROM course')).scalar() in (False, 0)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE \"user\" SET gender = 'woman', sector = 'energy', city = 'Roma'"))
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("UPDATE \"user\" SET gender = 'unknown'"))
+        except sa.exc.IntegrityError:
+            pass
+        else:
+            raise AssertionError("the gender CHECK constraint is missing")
+        downgrade(directory=MIGRATIONS, revision="0009")
+        with db.engine.connect() as conn:
+            for table in rows:
+                assert conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar() == 1, table
+        db.engine.dispose()
