@@ -305,7 +305,7 @@ def _impact_demo(rng: random.Random, today: dt.date, participants: list[User], i
                  carbon_enrolments: list[Enrolment], audit_enrolments: list[Enrolment]) -> None:
     """What the impact dashboard needs to show every section on `make run`: reporting
     fields, answered surveys (enough on two activities, too few on one), and a
-    train-the-trainer chain (two graduates of the energy-audit course teach at the forum)."""
+    train-the-trainer chain (two graduates of the energy-audit course teach the webinar)."""
     from app.feedback.models import SurveyAnswer, SurveyResponse
     from app.feedback.services import OPEN_FOR, survey_for, token_for
     from app.notifications.services import queue_email
@@ -320,10 +320,12 @@ def _impact_demo(rng: random.Random, today: dt.date, participants: list[User], i
         user.reporting_asked_at = utcnow()
     participants[0].city = "上海"  # the demo participant is asked for the rest on My Ponte
 
+    # Two graduates of the energy-audit course teach the carbon-markets webinar (they take no part in it).
     graduates = [e.user for e in audit_enrolments[:2]]
+    assert not {u.id for u in graduates} & {e.user_id for e in carbon_enrolments}
     for user in graduates:
         user.role = Role.INSTRUCTOR
-        db.session.add(CourseStaff(course=forum, user=user, role=StaffRole.INSTRUCTOR))
+        db.session.add(CourseStaff(course=carbon, user=user, role=StaffRole.INSTRUCTOR))
     db.session.flush()
 
     def answer(survey, enrolment: Enrolment, in_person: bool, when: dt.datetime) -> None:  # noqa: ANN001
@@ -358,6 +360,7 @@ def _impact_demo(rng: random.Random, today: dt.date, participants: list[User], i
         invited_at = dt.datetime.combine(course.ends_on + dt.timedelta(days=1), dt.time(8), dt.timezone.utc)
         attended = [e for e in enrolments if e.user is not participants[0]]
         survey.invited_at, survey.closes_at = invited_at, invited_at + OPEN_FOR
+        survey.reminded_at = invited_at + dt.timedelta(days=3)  # as if the reminder had gone out
         survey.invited_count = len(enrolments)
         for e in attended[:answered]:
             answer(survey, e, in_person, invited_at + dt.timedelta(hours=rng.randint(2, 60)))

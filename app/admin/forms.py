@@ -57,6 +57,8 @@ class ProgrammeForm(Form):
                 too_big = max(image.size) > LOGO_MAX_SIDE
                 if not too_big:
                     image.load()  # decodes it all: a truncated or corrupt file fails here
+        except Image.DecompressionBombError:  # Pillow refuses images of hundreds of megapixels at once
+            too_big = True
         except Exception:  # noqa: BLE001 - anything Pillow cannot read as PNG or JPEG
             raise ValidationError(_l("The logo must be a PNG or JPEG image.")) from None
         if too_big:

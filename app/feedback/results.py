@@ -19,6 +19,7 @@ class QuestionResult:
     distribution: list[tuple[str, int]] = field(default_factory=list)  # (value or choice value, count)
     texts: list[str] = field(default_factory=list)
     nps: int | None = None
+    private: bool = False  # counted, never listed (where someone travelled from)
 
     @property
     def shown(self) -> bool:
@@ -46,7 +47,8 @@ def results(survey: Survey, questions: list[SurveyQuestion]) -> tuple[int, list[
         by_question.setdefault(row.question_id, []).append(row)
     out = []
     for q in questions:
-        got = by_question.get(q.id, [])
+        # An answer counts while it says something (erasure empties the words of one).
+        got = [g for g in by_question.get(q.id, []) if g.number is not None or g.text or g.choices]
         r = QuestionResult(question=q, answers=len(got))
         if q.kind in (QuestionKind.LIKERT, QuestionKind.SCALE):
             numbers = [g.number for g in got if g.number is not None]
@@ -59,6 +61,8 @@ def results(survey: Survey, questions: list[SurveyQuestion]) -> tuple[int, list[
             r.distribution = [(c["value"], sum(1 for g in got if g.text == c["value"])) for c in q.choices]
         elif q.kind is QuestionKind.MULTIPLE:
             r.distribution = [(c["value"], sum(1 for g in got if c["value"] in (g.choices or []))) for c in q.choices]
+        elif q.key == "travel_city":
+            r.private = True  # one "Milano" among "Shanghai"s points at one person: for the travel estimate only
         else:
             # Sorted, so that the order says nothing about who answered first.
             r.texts = sorted((g.text for g in got if g.text), key=str.casefold)

@@ -18,6 +18,7 @@ from app.catalogue.models import Course, CourseStatus
 from app.core.cas import compare_and_set
 from app.core.db import begin_write
 from app.core.errors import Conflict, DomainError, NotFound
+from app.core.http import has_control_chars
 from app.core.timezones import local_date
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment
@@ -78,21 +79,24 @@ def survey_for(course: Course) -> Survey:
     return survey
 
 
-def _instructors(course_id: int) -> list[User]:
-    return list(db.session.scalars(
-        sa.select(User).join(CourseStaff, CourseStaff.user_id == User.id)
-        .where(CourseStaff.course_id == course_id, CourseStaff.role.in_((StaffRole.LEAD, StaffRole.INSTRUCTOR)))
-        .order_by(User.full_name, User.id)))
+def _instructors(course_id: int, joined_after: dt.datetime | None = None) -> list[User]:
+    stmt = (sa.select(User).join(CourseStaff, CourseStaff.user_id == User.id)
+            .where(CourseStaff.course_id == course_id, CourseStaff.role.in_((StaffRole.LEAD, StaffRole.INSTRUCTOR)))
+            .order_by(User.full_name, User.id))
+    if joined_after is not None:
+        stmt = stmt.where(CourseStaff.created_at > joined_after)
+    return list(db.session.scalars(stmt))
 
 
-def _sync_instructors(survey: Survey) -> None:
-    """One "rate the instructor" question per lead or instructor on the staff, added for
-    people who joined the staff since (never after the survey went out)."""
+def _sync_instructors(survey: Survey, *, joined_after: dt.datetime | None = None) -> None:
+    """One "rate the instructor" question per lead or instructor on the staff. When the
+    survey goes out, only people who joined the staff after it was created are added: a
+    question the admin removed stays removed."""
     have = set(db.session.scalars(sa.select(SurveyQuestion.instructor_id).where(
         SurveyQuestion.survey_id == survey.id, SurveyQuestion.key == "instructor")))
     after_org = db.session.scalar(sa.select(SurveyQuestion.position).where(
         SurveyQuestion.survey_id == survey.id, SurveyQuestion.key == "organisation")) or 20
-    for n, person in enumerate(_instructors(survey.course_id)):
+    for n, person in enumerate(_instructors(survey.course_id, joined_after)):
         if person.id in have:
             continue
         db.session.add(SurveyQuestion(
@@ -122,6 +126,8 @@ def parse_choices(lines: str) -> list[dict]:
     choices, seen = [], set()
     for n, line in enumerate(x for x in (lines or "").splitlines() if x.strip()):
         parts = [p.strip() for p in line.split("|")]
+        if len(parts) > 3:
+            raise SurveyError(_("A choice has at most three texts: English | Italiano | 中文."), field="choices")
         en = parts[0]
         if not en or len(line) > 300:
             raise SurveyError(_("Each choice needs an English text of at most 300 characters."), field="choices")
@@ -315,6 +321,9 @@ def submit(token: str, raw: dict[int, list[str]], *, language: str, now: dt.date
             if len(values[0]) > MAX_TEXT:
                 problems.errors[q.id] = _("At most %(max)d characters, please.", max=MAX_TEXT)
                 continue
+            if has_control_chars(values[0]):
+                problems.errors[q.id] = _("This text contains characters that are not allowed.")
+                continue
             answer.text = values[0]
         answers.append(answer)
     if problems.errors:
@@ -352,7 +361,7 @@ def send_invitations(now: dt.datetime | None = None) -> dict[str, int]:
         people = db.session.scalars(sa.select(Enrolment).where(Enrolment.id.in_(attended_enrolments(course.id)))
                                     .options(so.joinedload(Enrolment.user))).all()
         survey = survey_for(course)
-        _sync_instructors(survey)
+        _sync_instructors(survey, joined_after=survey.created_at)
         if not compare_and_set(survey, Survey.invited_at.is_(None), invited_at=now, closes_at=now + OPEN_FOR,
                                invited_count=len(people)):
             db.session.rollback()

@@ -88,9 +88,11 @@ def _survey_page(survey, questions, token, lang, form, errors, given, status):  
 @bp.route("/surveys/<token>/thanks")
 def thanks(token: str):
     try:
-        survey, _enrolment = services.invitation(token)
+        survey, enrolment = services.invitation(token)
     except DomainError as error:
         return _closed_or_gone(error)
+    if not services.already_answered(survey, enrolment):
+        return redirect(url_for("feedback.answer", token=token))
     return render_template("feedback/thanks.html", course=survey.course, again=False)
 
 

@@ -11,7 +11,7 @@ PALETTE = ("#0b5d4b", "#2f8f74", "#6bb39a", "#a7d3c2", "#d9a441", "#8a8f98")
 WIDTH = 480
 BAR = 18
 GAP = 8
-LABEL_W = 170
+LABEL_W = 190
 VALUE_W = 70
 
 
@@ -32,7 +32,7 @@ class Shape:
     text: str = ""
     fill: str = "#000000"
     anchor: str = "start"
-    size: float = 11
+    size: float = 13  # in the SVG; the PDF prints 10 pt
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Chart:
         for i, bar in enumerate(self.bars):
             y = GAP + i * (BAR + GAP)
             w = max(room * bar.value / top, 1 if bar.value else 0)
-            shapes.append(Shape("text", LABEL_W - 6, y + BAR * 0.72, text=_clip(bar.label, 28), anchor="end"))
+            shapes.append(Shape("text", LABEL_W - 6, y + BAR * 0.72, text=_clip(bar.label, 26), anchor="end"))
             shapes.append(Shape("rect", LABEL_W, y, w, BAR, fill=PALETTE[i % len(PALETTE)]))
             shapes.append(Shape("text", LABEL_W + w + 4, y + BAR * 0.72, text=bar.shown))
         return shapes
@@ -84,7 +84,7 @@ class Chart:
             if s.kind == "rect":
                 d.add(Rect(s.x, y - s.h, s.w, s.h, fillColor=HexColor(s.fill), strokeColor=None))
             else:
-                d.add(String(s.x, y, printable(s.text, font), fontName=font, fontSize=s.size - 1,
+                d.add(String(s.x, y, printable(s.text, font), fontName=font, fontSize=10,
                              textAnchor=s.anchor, fillColor=HexColor(s.fill)))
         return d
 
@@ -96,7 +96,7 @@ def _clip(text: str, n: int) -> str:
 def from_table(key: str, title: str, description: str, rows: list[list], value_col: int = 1,
                fmt=lambda v: f"{v:,}") -> Chart:  # noqa: ANN001
     bars = [Bar(str(r[0]), float(r[value_col] or 0), fmt(r[value_col]) if r[value_col] is not None else "–")
-            for r in rows]
+            for r in rows if r[value_col] is None or isinstance(r[value_col], int | float)]  # not "fewer than 5"
     return Chart(key, title, description, bars)
 
 

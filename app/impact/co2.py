@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flask_babel import lazy_gettext as _l
+
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 ROUTING_UPLIFT = 1.08        # routes are longer than the great circle (DESNZ applies 8 % to flights)
 # When the person did not say how they travelled (or for emissions avoided by joining
@@ -19,9 +21,9 @@ LOCAL_BELOW_KM = 10          # the same town: local transport, counted as zero
 @dataclass(frozen=True)
 class Factor:
     mode: str
-    label: str               # English, as in the source table
+    label: object            # the source table's row, translated (a lazy string)
     kg_per_passenger_km: float
-    applies: str             # when it applies
+    applies: object          # when it applies
 
 
 # One table, versioned. Source: UK Department for Energy Security and Net Zero (DESNZ),
@@ -32,15 +34,16 @@ FACTORS_VERSION = "DESNZ 2024 (v1.1)"
 FACTORS_SOURCE = ("UK Department for Energy Security and Net Zero, Greenhouse gas reporting: conversion factors "
                   "2024, condensed set, Business travel – air and land")
 FLIGHT_BANDS = (  # (up to km of one-way great-circle distance, factor)
-    (500, Factor("plane", "Flight, domestic (< 500 km), average passenger, with RF", 0.25500, "< 500 km")),
-    (3700, Factor("plane", "Flight, short-haul (500–3,700 km), economy, with RF", 0.15600, "500–3,700 km")),
-    (math.inf, Factor("plane", "Flight, long-haul (> 3,700 km), economy, with RF", 0.15000, "> 3,700 km")),
+    (500, Factor("plane", _l("Flight, domestic (< 500 km), average passenger, with RF"), 0.25500, "< 500 km")),
+    (3700, Factor("plane", _l("Flight, short-haul (500–3,700 km), economy, with RF"), 0.15600, "500–3,700 km")),
+    (math.inf, Factor("plane", _l("Flight, long-haul (> 3,700 km), economy, with RF"), 0.15000, "> 3,700 km")),
 )
+_ALL = _l("all distances")
 LAND = {
-    "train": Factor("train", "National rail", 0.03546, "all distances"),
-    "car": Factor("car", "Average car, unknown fuel (one occupant)", 0.16596, "all distances"),
-    "bus": Factor("bus", "Average local bus", 0.10846, "all distances"),
-    "local": Factor("local", "Local: walking, cycling, public transport in town", 0.0, "all distances"),
+    "train": Factor("train", _l("National rail"), 0.03546, _ALL),
+    "car": Factor("car", _l("Average car, unknown fuel (one occupant)"), 0.16596, _ALL),
+    "bus": Factor("bus", _l("Average local bus"), 0.10846, _ALL),
+    "local": Factor("local", _l("Local: walking, cycling, public transport in town"), 0.0, _ALL),
 }
 MODES = ("plane", "train", "car", "bus", "local")
 

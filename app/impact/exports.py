@@ -26,27 +26,36 @@ def write_csv(out: io.StringIO, table: Table) -> None:
         writer.writerow([_safe(table.note)])
 
 
+_NOT_IN_SHEET_NAMES = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
 def workbook(report: Report) -> bytes:
+    """Every table of the dashboard, one sheet each (named by its title in the reader's
+    language), after a summary with the filter and the key figures."""
+    from flask_babel import gettext as _
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from app.impact.metrics import describe, key_figures
+
     book = Workbook()
     first = book.active
-    first.title = "Summary"
-    f = report.filters
-    first.append(["Ponte impact report"])
+    first.title = _("Summary")[:31]
+    first.append([_("Ponte impact report")])
     first["A1"].font = Font(bold=True, size=14)
-    first.append(["From", f.date_from.isoformat()])
-    first.append(["To", f.date_to.isoformat()])
-    first.append(["Activities", report.courses])
-    for section, figures in report.figures.items():
-        first.append([])
-        first.append([section])
-        first.cell(first.max_row, 1).font = Font(bold=True)
-        for name, value in figures.items():
-            first.append([name, value])
+    for name, value in describe(report.filters):
+        first.append([str(name), value])
+    first.append([])
+    for name, value, unit in key_figures(report):
+        first.append([str(name), value, unit])
+    first.column_dimensions["A"].width = 44
+    used = {first.title}
     for table in report.tables.values():
-        sheet = book.create_sheet(table.key[:31])
+        title = " ".join(table.title.translate(_NOT_IN_SHEET_NAMES).split())[:31]
+        while title in used:
+            title = title[:28] + f" {len(used)}"
+        used.add(title)
+        sheet = book.create_sheet(title)
         sheet.append([table.title])
         sheet["A1"].font = Font(bold=True)
         sheet.append([_safe(c) for c in table.columns])

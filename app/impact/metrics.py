@@ -31,6 +31,7 @@ from app.schedule.models import CourseSession, SessionKind, SessionStatus, Venue
 from app.teaching.models import Attendance, AttendanceStatus, CourseStaff
 
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+MIN_PEOPLE = 5  # the smallest group of people shown by gender
 MAX_RANGE_DAYS = 366 * 20
 
 
@@ -87,12 +88,29 @@ def courses_in_scope(f: Filters) -> sa.Select:
     if f.kind:
         stmt = stmt.where(Course.kind == f.kind)
     if f.city:
-        city = f.city.strip().lower()
-        stmt = stmt.where(sa.or_(sa.func.lower(Course.city) == city,
-                                 Course.venue_id.in_(sa.select(Venue.id).where(sa.func.lower(Venue.city) == city))))
+        names = same_city(f.city)
+        stmt = stmt.where(sa.or_(sa.func.lower(Course.city).in_(names),
+                                 Course.venue_id.in_(sa.select(Venue.id).where(sa.func.lower(Venue.city).in_(names)))))
     if f.staff_id:
         stmt = stmt.where(Course.id.in_(sa.select(CourseStaff.course_id).where(CourseStaff.user_id == f.staff_id)))
     return stmt
+
+
+def same_city(typed: str) -> list[str]:
+    """The spellings, as activities store them, of the city typed: "Roma", "罗马" and
+    "Rome" are one place (GeoNames); an unknown name matches itself only."""
+    typed = typed.strip()
+    names = {typed.lower()}
+    where = co2.locate(typed)
+    if where is None:
+        return sorted(names)
+    stored = db.session.execute(sa.union(
+        sa.select(Course.city, Course.country).where(Course.city.is_not(None)).distinct(),
+        sa.select(Venue.city, Venue.country).where(Venue.city != "").distinct())).all()
+    for name, country in stored:
+        if name and co2.locate(name, country) == where:
+            names.add(name.lower())
+    return sorted(names)
 
 
 def _pct(part: float, whole: float) -> float | None:
@@ -167,14 +185,21 @@ def _reach(report: Report, f: Filters, scope, placed: sa.Select) -> None:  # noq
         "organisation_types", str(_("People by type of organisation")), [str(_("Type")), str(_("People")), "%"],
         [[label(OrganisationType(t)) if t else not_stated, types.get(t, 0), _pct(types.get(t, 0), n)]
          for t in [m.value for m in OrganisationType] + [""] if types.get(t, 0)])
-    report.tables["gender"] = Table("gender", str(_("People by gender (self-declared)")),
-                                    [str(_("Gender")), str(_("People")), "%"],
-                                    [[label(Gender(g)) if g else not_stated, genders.get(g, 0), _pct(genders.get(g, 0), n)]
-                                     for g in [m.value for m in Gender] + [""]])
+    # Gender is sensitive: a group of one to four people is not shown (a filter can narrow
+    # the range to one small activity whose roster the reader knows).
+    few = str(_l("fewer than %(num)d", num=MIN_PEOPLE))
+    report.tables["gender"] = Table(
+        "gender", str(_("People by gender (self-declared)")), [str(_("Gender")), str(_("People")), "%"],
+        [[label(Gender(g)) if g else not_stated, *((few, None) if 0 < genders.get(g, 0) < MIN_PEOPLE
+                                                   else (genders.get(g, 0), _pct(genders.get(g, 0), n)))]
+         for g in [m.value for m in Gender] + [""]],
+        note=str(_("Groups of fewer than %(num)d people are not shown.", num=MIN_PEOPLE)))
     report.tables["returning"] = Table("returning", str(_("First-time and returning participants")),
                                        [str(_("Participants")), str(_("People")), "%"],
                                        [[str(_("First time")), n - returning, _pct(n - returning, n)],
-                                        [str(_("Returning")), returning, _pct(returning, n)]])
+                                        [str(_("Returning")), returning, _pct(returning, n)]],
+                                       note=str(_("Returning: held a place in an activity that started before "
+                                                  "their first activity in this range.")))
 
 
 def _country_name(code: str) -> str:
@@ -438,3 +463,49 @@ def _multiplier(report: Report, f: Filters, scope, courses: dict) -> None:  # no
          [str(_("…of whom went on to teach")), trainers],
          [str(_("Activities they taught")), len(course_ids)],
          [str(_("People those activities reached")), reached]])
+
+
+def key_figures(report: Report) -> list[tuple[str, float | int | None, str]]:
+    """(label, value, unit) of the headline figures, for the PDF and the XLSX summary."""
+    r, d, e, env, m = (report.figures[k] for k in ("reach", "delivery", "effectiveness", "environment", "multiplier"))
+    return [
+        (_("Activities"), report.courses, ""),
+        (_("People reached"), r["people"], ""),
+        (_("Organisations"), r["organisations"], ""),
+        (_("Countries"), r["countries"], ""),
+        (_("Small and medium enterprises"), r["smes"], ""),
+        (_("Public administrations"), r["public_administrations"], ""),
+        (_("First time"), r["first_time"], ""),
+        (_("Returning"), r["returning"], ""),
+        (_("Sessions held"), d["sessions"], ""),
+        (_("Training hours delivered"), d["training_hours"], ""),
+        (_("Person-hours attended"), d["person_hours"], ""),
+        (_("Attendance rate"), d["attendance_rate"], "%"),
+        (_("Completion rate"), d["completion_rate"], "%"),
+        (_("Certificates issued"), d["certificates"], ""),
+        (_("Survey responses"), e["responses"], ""),
+        (_("Invited"), e["invited"], ""),
+        (_("Response rate"), e["response_rate"], "%"),
+        (_("Average satisfaction (1–5)"), e["satisfaction"], ""),
+        (_("Average relevance (1–5)"), e["relevance"], ""),
+        ("NPS", e["nps"], ""),
+        (_("Estimated travel emissions"), env["kg"], "kg CO2e"),
+        (_("Emissions avoided by joining online"), env["avoided_kg"], "kg CO2e"),
+        (_("People trained as trainers"), m["trained"], ""),
+        (_("People reached by those trainers"), m["reached"], ""),
+    ]
+
+
+def describe(f: Filters) -> list[tuple[str, str]]:
+    """The filter in words, for the exports."""
+    from app.catalogue.models import Programme
+
+    out = [(_("From"), f.date_from.isoformat()), (_("To"), f.date_to.isoformat())]
+    if f.programme_id:
+        programme = db.session.get(Programme, f.programme_id)
+        out.append((_("Programme"), programme.title if programme else str(f.programme_id)))
+    if f.kind:
+        out.append((_("Kind"), label(f.kind)))
+    if f.city:
+        out.append((_("City of the activity"), f.city))
+    return out

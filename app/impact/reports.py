@@ -5,6 +5,8 @@ or at once by `flask impact report`."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -30,9 +32,18 @@ KEEP_FOR = dt.timedelta(days=30)
 
 
 def queue_report(user: User, f: metrics.Filters, lang: str) -> ImpactReport:
-    report = ImpactReport(requested_by_id=user.id, filters=f.as_dict(), language=lang)
-    db.session.add(report)
-    db.session.flush()
+    """Queue a report, or give back the same one already waiting (a second click: the
+    partial unique index decides, so eight clicks at once queue one)."""
+    key = hashlib.sha256(json.dumps(f.as_dict(), sort_keys=True).encode()).hexdigest()
+    report = ImpactReport(requested_by_id=user.id, filters=f.as_dict(), filters_key=key, language=lang)
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        return db.session.scalar(sa.select(ImpactReport).where(
+            ImpactReport.requested_by_id == user.id, ImpactReport.language == lang, ImpactReport.filters_key == key,
+            ImpactReport.status.in_(("queued", "building"))))
     from app.audit.services import record
 
     record("impact.report_requested", None, actor=user, report=report.id, **{"from": f.date_from.isoformat(),
@@ -88,39 +99,17 @@ def build_pending_reports(now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def _figures(report: metrics.Report) -> list[tuple[str, str]]:
+    """The key figures as the reader's language writes them ("93,6 %" in Italian)."""
     from app.core.numbers import decimal, percent
 
-    r, d, e, env, m = (report.figures[k] for k in ("reach", "delivery", "effectiveness", "environment", "multiplier"))
-    dash = "–"
+    def shown(value, unit: str) -> str:  # noqa: ANN001
+        if value is None:
+            return "–"
+        if unit == "%":
+            return percent(value)
+        return f"{decimal(value)} {unit}".strip()
 
-    def num(v):  # noqa: ANN001, ANN202
-        return dash if v is None else decimal(v)
-
-    def pct(v):  # noqa: ANN001, ANN202
-        return dash if v is None else percent(v)
-
-    return [
-        (_("Activities"), str(report.courses)),
-        (_("People reached"), str(r["people"])),
-        (_("Organisations"), str(r["organisations"])),
-        (_("Countries"), str(r["countries"])),
-        (_("Small and medium enterprises"), str(r["smes"])),
-        (_("Public administrations"), str(r["public_administrations"])),
-        (_("Sessions held"), str(d["sessions"])),
-        (_("Training hours delivered"), num(d["training_hours"])),
-        (_("Person-hours attended"), num(d["person_hours"])),
-        (_("Attendance rate"), pct(d["attendance_rate"])),
-        (_("Completion rate"), pct(d["completion_rate"])),
-        (_("Certificates issued"), str(d["certificates"])),
-        (_("Survey responses"), f'{e["responses"]} / {e["invited"]}'),
-        (_("Average satisfaction (1–5)"), num(e["satisfaction"])),
-        (_("Average relevance (1–5)"), num(e["relevance"])),
-        ("NPS", dash if e["nps"] is None else str(e["nps"])),
-        (_("Estimated travel emissions"), f'{num(env["kg"])} kg CO2e'),
-        (_("Emissions avoided by joining online"), f'{num(env["avoided_kg"])} kg CO2e'),
-        (_("People trained as trainers"), str(m["trained"])),
-        (_("People reached by those trainers"), str(m["reached"])),
-    ]
+    return [(name, shown(value, unit)) for name, value, unit in metrics.key_figures(report)]
 
 
 def render(f: metrics.Filters, lang: str, *, progress=lambda percent: None) -> bytes:  # noqa: ANN001
@@ -131,7 +120,9 @@ def render(f: metrics.Filters, lang: str, *, progress=lambda percent: None) -> b
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from app.core.numbers import decimal
 
     font = _font(current_app.config.get("PONTE_CERT_FONT"))
     with force_locale(lang):
@@ -142,14 +133,21 @@ def render(f: metrics.Filters, lang: str, *, progress=lambda percent: None) -> b
             "h1": ParagraphStyle("h1", fontName=font, fontSize=18, leading=24, spaceAfter=8),
             "h2": ParagraphStyle("h2", fontName=font, fontSize=13, leading=18, spaceBefore=10, spaceAfter=6),
             "p": ParagraphStyle("p", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK" if lang == "zh" else None),
-            "cell": ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK"),
+            # CJK wrapping breaks lines anywhere: right for Chinese, wrong for Latin words.
+            "cell": ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11,
+                                   wordWrap="CJK" if lang == "zh" else None),
         }
 
         def para(text: str, style: str = "p") -> Paragraph:
             return Paragraph(escape(printable(str(text), font)), styles[style])
 
+        def cell(value) -> str:  # noqa: ANN001 - numbers as the language writes them
+            if value is None:
+                return ""
+            return decimal(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
         def table(rows: list[list], widths: list[float] | None = None) -> Table:
-            data = [[para("" if v is None else v, "cell") for v in row] for row in rows]
+            data = [[para(cell(v), "cell") for v in row] for row in rows]
             t = Table(data, colWidths=widths, repeatRows=1)
             t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e7f1ee")),
@@ -179,16 +177,17 @@ def render(f: metrics.Filters, lang: str, *, progress=lambda percent: None) -> b
             story += [PageBreak(), para(title, "h1")]
             for key in keys:
                 t = report.tables[key]
-                story.append(para(t.title, "h2"))
-                if key in charts and charts[key].bars:
-                    story += [charts[key].drawing(font, printable), Spacer(1, 3 * mm)]
+                heading = [para(t.title, "h2")]
+                if key in charts and charts[key].bars:  # a heading never ends a page without its chart
+                    heading += [charts[key].drawing(font, printable), Spacer(1, 3 * mm)]
+                story.append(KeepTogether(heading))
                 story.append(table([t.columns] + t.rows))
                 if t.note:
                     story.append(para(t.note))
         progress(80)
         story += [PageBreak(), para(_("Methodology"), "h1")] + [para(p) for p in methodology_paragraphs()]
         story.append(table([[_("Mode"), _("Applies to"), _("kg CO2e per passenger-km")]]
-                           + [[x.label, x.applies, f"{x.kg_per_passenger_km:.5f}"] for x in co2.factor_table()],
+                           + [[str(x.label), str(x.applies), f"{x.kg_per_passenger_km:.5f}"] for x in co2.factor_table()],
                            [85 * mm, 40 * mm, 45 * mm]))
         story.append(para(_("Source: %(source)s (%(version)s).", source=co2.FACTORS_SOURCE, version=co2.FACTORS_VERSION)))
 

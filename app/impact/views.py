@@ -31,7 +31,7 @@ class BadFilter(ValueError):
 
 def _filters() -> metrics.Filters:
     """The filter in the query string; defaults to the last twelve months."""
-    args = request.args
+    args = request.values  # the query string, or the fields of the report form
     base = metrics.default_filters()
     try:
         date_from = dt.date.fromisoformat(args["from"]) if args.get("from") else base.date_from
@@ -120,6 +120,23 @@ def export_xlsx():
     data = exports.workbook(metrics.build(f))
     return send_file(io.BytesIO(data), as_attachment=True, download_name=f"impact-{f.date_from}-{f.date_to}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/reports")
+@staff_required
+def reports():
+    """Ask for a PDF report of the filter shown (the dashboard's "PDF report…" button
+    brings its current fields), and find the reports asked for before."""
+    try:
+        f = _filters()
+    except BadFilter as error:
+        flash(str(error), "danger")
+        return redirect(url_for("impact.dashboard")), 303
+    mine = db.session.scalars(sa.select(ImpactReport).where(ImpactReport.requested_by_id == current_user.id)
+                              .order_by(ImpactReport.id.desc()).limit(10)).all()
+    return render_template("impact/reports.html", filters=f, described=metrics.describe(f), query=_query(f),
+                           reports=[(r, metrics.Filters.from_dict(r.filters)) for r in mine],
+                           form=ConfirmForm(), lang=str(get_locale() or "en"))
 
 
 @bp.route("/reports", methods=["POST"])

@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.Column('filters', sa.JSON(), nullable=False),
+    sa.Column('filters_key', sa.String(length=64), nullable=False),
     sa.Column('language', sa.String(length=5), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('progress', sa.Integer(), server_default='0', nullable=False),
@@ -37,6 +38,9 @@ def upgrade():
     with op.batch_alter_table('impact_report', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_impact_report_requested_by_id'), ['requested_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_impact_report_status'), ['status'], unique=False)
+        batch_op.create_index('uq_impact_report_waiting', ['requested_by_id', 'language', 'filters_key'], unique=True,
+                              sqlite_where=sa.text("status IN ('queued', 'building')"),
+                              postgresql_where=sa.text("status IN ('queued', 'building')"))
 
     op.create_table('survey',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -154,6 +158,7 @@ def downgrade():
 
     op.drop_table('survey')
     with op.batch_alter_table('impact_report', schema=None) as batch_op:
+        batch_op.drop_index('uq_impact_report_waiting')
         batch_op.drop_index(batch_op.f('ix_impact_report_status'))
         batch_op.drop_index(batch_op.f('ix_impact_report_requested_by_id'))
 

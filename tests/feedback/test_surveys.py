@@ -381,3 +381,60 @@ def test_a_persons_answers_are_in_their_export_and_their_words_go_with_erasure(a
     numbers = db.session.scalars(sa.select(SurveyAnswer.number).join(SurveyResponse).where(
         SurveyResponse.enrolment_id == enrolments[0].id, SurveyAnswer.number.is_not(None))).all()
     assert sorted(numbers) == [4, 5, 5, 9]
+
+
+
+def test_control_characters_long_choice_lines_and_early_thanks_are_refused(app_ctx, client):
+    course, enrolments = _ended_course(people=1)
+    world = build_world()
+    login_as(client, world, "admin")
+    bad = client.post(f"/admin/courses/{course.id}/survey", data={
+        "kind": "single", "text_en": "Which?", "choices": "a | b | c | d\ne"})
+    assert bad.status_code == 400 and "at most three texts" in bad.get_data(as_text=True)
+    db.session.rollback()  # a fresh snapshot: the editor created the survey in its own session
+    first = services.survey_of(course.id).questions[0]
+    empty = client.post(f"/admin/courses/{course.id}/survey/{first.id}", data={f"q{first.id}-text_en": ""})
+    assert empty.status_code == 400 and "This field is required" in empty.get_data(as_text=True)
+    client.post("/auth/logout")
+    with time_machine.travel(AFTER, tick=False):
+        services.send_invitations()
+        survey = services.survey_of(course.id)
+        token = services.token_for(survey, enrolments[0].id)
+        early = client.get(f"/surveys/{token}/thanks")
+        assert early.status_code == 302 and early.headers["Location"].endswith(f"/surveys/{token}")
+        sneaky = client.post(f"/surveys/{token}", data={**_full(survey), **_answers(survey, apply="\u202eevil\x00")})
+        assert sneaky.status_code == 400 and "not allowed" in sneaky.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(SurveyResponse.id))) == 0
+
+
+def test_a_removed_instructor_question_stays_removed_when_the_survey_goes_out(app_ctx):
+    course, _people = _ended_course(people=1)
+    survey = services.survey_for(course)
+    admin = UserFactory(role=Role.ADMIN)
+    question = next(q for q in survey.questions if q.key == "instructor")
+    services.remove_question(survey, question, admin)
+    db.session.commit()
+    newcomer = UserFactory(role=Role.INSTRUCTOR, full_name="Wang Fang")
+    db.session.add(CourseStaff(course_id=course.id, user_id=newcomer.id, role=StaffRole.INSTRUCTOR,
+                               created_at=survey.created_at + dt.timedelta(seconds=1)))
+    db.session.commit()
+    with time_machine.travel(AFTER, tick=False):
+        services.send_invitations()
+    db.session.rollback()
+    rated = [q.instructor_id for q in services.survey_of(course.id).questions if q.key == "instructor"]
+    assert rated == [newcomer.id]  # Lucia Verdi's question is not back; the newcomer's was added
+
+
+def test_where_people_travelled_from_is_counted_not_listed(app_ctx, client):
+    world = build_world()
+    course, enrolments = _ended_course(people=5)
+    with time_machine.travel(AFTER, tick=False):
+        services.send_invitations()
+        survey = services.survey_of(course.id)
+        for i, e in enumerate(enrolments):
+            client.post(f"/surveys/{services.token_for(survey, e.id)}", data={
+                **_full(survey), **_answers(survey, travel_city="Milano" if i == 0 else "Shanghai")})
+    login_as(client, world, "admin")
+    html = client.get(f"/admin/courses/{course.id}/survey/results").get_data(as_text=True)
+    assert "Milano" not in html and "Used for the travel estimate only" in html

@@ -139,7 +139,8 @@ def test_every_figure_on_the_hand_built_dataset(app_ctx):
     assert report.figures["reach"] == {"people": 8, "organisations": 6, "countries": 2, "smes": 3,
                                        "public_administrations": 1, "first_time": 7, "returning": 1}
     gender = {row[0]: row[1] for row in report.tables["gender"].rows}
-    assert gender == {"Woman": 3, "Man": 2, "Non-binary": 0, "Prefer not to say": 1, "Not stated": 2}
+    few = "fewer than 5"  # 3 women, 2 men, 1 "prefer not to say", 2 not stated: each group too small to show
+    assert gender == {"Woman": few, "Man": few, "Non-binary": 0, "Prefer not to say": few, "Not stated": few}
     d = report.figures["delivery"]
     assert d["sessions"] == 3 and d["training_hours"] == 6.5
     assert d["person_hours"] == 25.5                      # 5+2+5+2+5+5 in A, 1.5 in B
@@ -208,20 +209,24 @@ def test_csv_and_xlsx_read_back_with_the_dashboards_figures(app_ctx, client):
     _world()
     UserFactory(role=Role.ADMIN, email="boss@example.org")
     client.post("/auth/login", data={"email": "boss@example.org", "password": "correct-horse-battery"})
-    response = client.get("/admin/impact/export.csv", query_string={**RANGE, "table": "gender"})
+    response = client.get("/admin/impact/export.csv", query_string={**RANGE, "table": "countries"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["Gender", "People", "%"] and ["Woman", "3", "37.5"] in rows
+    assert rows[0] == ["Country", "People", "%"] and ["Italy", "4", "50.0"] in rows
     assert client.get("/admin/impact/export.csv", query_string={**RANGE, "table": "nope"}).status_code == 400
     xlsx = client.get("/admin/impact/export.xlsx", query_string=RANGE)
     assert xlsx.status_code == 200
     book = load_workbook(io.BytesIO(xlsx.data))
-    assert {"Summary", "countries", "gender", "surveys", "travel", "multiplier"} <= set(book.sheetnames)
-    travel = [[c.value for c in r] for r in book["travel"].iter_rows()]
+    sheets = {ws["A1"].value: ws for ws in book.worksheets}
+    assert {"People by country", "People by gender (self-declared)", "Survey results by activity",
+            "Train the trainer: the reach of those trained"} <= set(sheets)
+    assert "Estimated travel emissions of in" in book.sheetnames[1:] or any(
+        n.startswith("Estimated travel emissions") for n in book.sheetnames)  # 31 characters at most
+    travel = [[c.value for c in r] for r in sheets["Estimated travel emissions of in-person activities"].iter_rows()]
     assert travel[1] == ["Mode", "Return trips", "Kilometres", "kg CO2e"]
     assert ["Distance unknown", 1, None, None] in travel
     summary = {r[0].value: r[1].value for r in book["Summary"].iter_rows() if len(r) > 1}
-    assert summary["people"] == 8 and summary["nps"] == 20
+    assert summary["People reached"] == 8 and summary["NPS"] == 20 and summary["From"] == "2026-07-01"
 
 
 def test_a_formula_in_a_title_is_not_a_formula_in_the_spreadsheet(app_ctx, client):
@@ -233,7 +238,7 @@ def test_a_formula_in_a_title_is_not_a_formula_in_the_spreadsheet(app_ctx, clien
     body = client.get("/admin/impact/export.csv", query_string={**RANGE, "table": "courses"}).get_data(as_text=True)
     assert "'=HYPERLINK" in body
     book = load_workbook(io.BytesIO(client.get("/admin/impact/export.xlsx", query_string=RANGE).data))
-    assert book["courses"]["A3"].value.startswith("'=")
+    assert book["Activities in range"]["A3"].value.startswith("'=")
 
 
 def test_the_pdf_report_is_built_in_the_background_in_three_languages_with_the_cjk_font(app_ctx, client):
@@ -260,7 +265,7 @@ def test_the_pdf_report_is_built_in_the_background_in_three_languages_with_the_c
         assert any("WenQuanYi" in f or "PonteSans" in f or "STSong" in f for f in fonts), fonts
     assert "Impact report" in texts["en"] and "Summer School A" in texts["en"] and "DESNZ 2024" in texts["en"]
     assert "Rapporto" in texts["it"] and "影响报告" in texts["zh"]
-    assert "fewer than 5" not in texts["en"]  # five responses: shown
+    assert "fewer than 5 responses" not in texts["en"]  # five responses: shown
     assert "0.15000" in texts["en"] and "0.25500" in texts["en"]  # the methodology's factor table
     # Someone else's report is not found.
     report_id = db.session.scalar(sa.select(sa.func.max(ImpactReport.id)))
@@ -310,7 +315,7 @@ def test_access_to_every_impact_page(app):
               "other_instructor": "other.instructor@example.org", "instructor": "lead@example.org",
               "admin": "admin@example.org"}
     pages = ["/admin/impact", "/admin/impact/methodology", "/admin/impact/export.csv?table=gender",
-             "/admin/impact/export.xlsx"]
+             "/admin/impact/export.xlsx", "/admin/impact/reports"]
     for role in ("anonymous", *emails):
         client = app.test_client()
         if role != "anonymous":
@@ -361,3 +366,43 @@ def test_long_tables_show_25_rows_on_the_page_and_all_of_them_in_the_csv(app_ctx
     assert "Seminar 24" in html and "Seminar 25" not in html and "…and 5 more rows" in html
     body = client.get("/admin/impact/export.csv", query_string={**RANGE, "table": "courses"}).get_data(as_text=True)
     assert all(f"Seminar {i:02d}" in body for i in range(30))
+
+
+def test_gender_groups_are_shown_from_five_people(app_ctx):
+    course = CourseFactory(starts_on=dt.date(2026, 8, 3), ends_on=dt.date(2026, 8, 4), capacity=20)
+    for i in range(6):
+        EnrolmentFactory(course=course, user=UserFactory(gender=Gender.WOMAN if i < 5 else Gender.MAN))
+    course.seats_taken = 6
+    db.session.commit()
+    rows = {r[0]: r[1:] for r in metrics.build(_f(), now=NOW).tables["gender"].rows}
+    assert rows["Woman"] == [5, 83.3] and rows["Man"] == ["fewer than 5", None] and rows["Non-binary"] == [0, 0.0]
+
+
+def test_the_report_page_takes_the_fields_as_they_stand_and_eight_clicks_queue_one_report(app):
+    from tests.integrity.harness import Shot, assert_doctor_clean, race, same, twins
+
+    with app.app_context():
+        _world()
+        UserFactory(role=Role.ADMIN, email="boss@example.org")
+    clients = twins(app, "boss@example.org")
+    page = clients[0].get("/admin/impact/reports", query_string={**RANGE, "kind": "webinar"}).get_data(as_text=True)
+    assert 'name="kind" value="webinar"' in page and "2026-07-01" in page and "Webinar" in page
+    form = {**RANGE, "kind": "webinar", "lang": "it"}
+    codes = race(same(Shot(None, "/admin/impact/reports", form), clients))
+    assert codes == [302] * 8
+    with app.app_context():
+        reports = db.session.scalars(sa.select(ImpactReport)).all()
+        assert len(reports) == 1 and reports[0].filters["kind"] == "webinar" and reports[0].language == "it"
+        report_id = reports[0].id
+        assert build_pending_reports()["built"] == 1
+    listed = clients[0].get("/admin/impact/reports").get_data(as_text=True)
+    assert 'id="my-reports"' in listed and f"/admin/impact/reports/{report_id}/download" in listed
+    assert_doctor_clean(app)
+
+
+def test_the_city_filter_knows_a_city_by_any_of_its_names(app_ctx):
+    _world()
+    for typed in ("Rome", "Roma", "罗马", "rome"):
+        assert metrics.build(_f(city=typed), now=NOW).courses == 2, typed
+    assert metrics.build(_f(city="Milano"), now=NOW).courses == 0
+    assert metrics.build(_f(city="Xyzzyville"), now=NOW).courses == 0
