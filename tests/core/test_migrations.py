@@ -96,4 +96,5 @@ def test_the_impact_migration_keeps_every_row_of_a_database_in_use(tmp_path):
         with db.engine.connect() as conn:
             for table in rows:
                 assert conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar() == 1, table
+        downgrade(directory=MIGRATIONS, revision="base")  # leave nothing behind for other tests
         db.engine.dispose()

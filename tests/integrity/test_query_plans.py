@@ -74,7 +74,7 @@ def _index_of(conn, name: str) -> tuple[str, str]:  # noqa: ANN001
     return tuple(conn.exec_driver_sql(
         "SELECT t.relname, a.attname FROM pg_class i JOIN pg_index x ON x.indexrelid = i.oid "
         "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0] "
-        "WHERE i.relname = %(name)s", {"name": name}).one())
+        "WHERE i.relname = %(name)s AND pg_table_is_visible(i.oid)", {"name": name}).one())  # this schema's
 
 
 def _plan(conn, statement: str, parameters) -> tuple[list[str], set[str]]:  # noqa: ANN001
