@@ -96,5 +96,7 @@ def test_the_impact_migration_keeps_every_row_of_a_database_in_use(tmp_path):
         with db.engine.connect() as conn:
             for table in rows:
                 assert conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar() == 1, table
-        downgrade(directory=MIGRATIONS, revision="base")  # leave nothing behind for other tests
+        if db.engine.dialect.name == "postgresql":  # leave nothing behind for other tests (SQLite: a temp file)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA migration_check CASCADE"))
         db.engine.dispose()
