@@ -219,14 +219,6 @@ def slugify(text: str) -> str:
     return slug[:70] or "course"
 
 
-def _unique_slug(model, wanted: str, own_id: int | None) -> str:  # noqa: ANN001
-    slug, n = wanted, 2
-    while db.session.scalar(sa.select(model.id).where(model.slug == slug, model.id != (own_id or 0))):
-        slug = f"{wanted[:74]}-{n}"
-        n += 1
-    return slug
-
-
 def save_programme(programme: Programme | None, *, title: str, slug: str, description: str, actor,  # noqa: ANN001
                    funding_statement: str = "", logo: bytes | None = None, remove_logo: bool = False) -> Programme:
     """Create or edit a programme. The funding statement and logo (checked by the form:

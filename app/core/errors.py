@@ -19,6 +19,3 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status_code = 409
 
-
-class PermissionDenied(DomainError):
-    status_code = 403
