@@ -12,7 +12,7 @@ from app.accounts.models import User
 from app.catalogue import signals
 from app.catalogue.models import Course
 from app.core.auth import staff_required
-from app.core.db import begin_write
+from app.core.db import begin_write, contains
 from app.core.errors import DomainError
 from app.core.http import csv_response, db_id, flash_form_errors
 from app.core.labels import label
@@ -70,9 +70,10 @@ def _filtered_enrolments(course: Course, status: str, q: str) -> sa.Select:
         except ValueError:
             abort(400)
     if q:
-        like = "%" + q.lower().replace("%", "").replace("_", "") + "%"
-        stmt = stmt.where(sa.or_(sa.func.lower(User.full_name).like(like), sa.func.lower(User.email).like(like),
-                                 User.native_name.like(like), sa.func.lower(User.organisation).like(like)))
+        like = contains(q)  # % and _ typed are taken literally, as everywhere else
+        stmt = stmt.where(sa.or_(*(column.like(like, escape="\\") for column in (
+            sa.func.lower(User.full_name), sa.func.lower(User.email), User.native_name,
+            sa.func.lower(User.organisation)))))
     return stmt
 
 

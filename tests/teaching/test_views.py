@@ -246,3 +246,27 @@ def test_the_teaching_home_pages_through_a_decade_of_courses(client, auth, app_c
     with query_counter() as again:
         client.get("/teach/?page=2")
     assert again["n"] == first["n"]
+
+
+def test_the_enrolment_search_finds_names_in_either_script_and_takes_wildcards_literally(app):
+    from tests.factories import EnrolmentFactory, UserFactory
+    from tests.helpers import build_world, login_as
+
+    with app.app_context():
+        world = build_world()
+        course = db.session.get(Course, world.course_id)
+        course.capacity = 10
+        EnrolmentFactory(course=course, user=UserFactory(full_name="Wang Xiaoming", native_name="王小明",
+                                                         organisation="Tongji 100% Green"))
+        EnrolmentFactory(course=course, user=UserFactory(full_name="Giulia Rossi", organisation="Comune_di_Roma"))
+        db.session.commit()
+    client = app.test_client()
+    login_as(client, world, "instructor")
+
+    def found(q: str) -> set[str]:
+        html = client.get(f"/teach/courses/{world.slug}/enrolments", query_string={"q": q}).get_data(as_text=True)
+        return {name for name in ("Wang Xiaoming", "Giulia Rossi") if name in html}
+
+    assert found("xiaoming") == {"Wang Xiaoming"} and found("王小") == {"Wang Xiaoming"}
+    assert found("100%") == {"Wang Xiaoming"} and found("%") == {"Wang Xiaoming"}  # the one with a literal %
+    assert found("comune_di") == {"Giulia Rossi"} and found("comune di") == set()  # _ is a character, not "any"
