@@ -291,7 +291,7 @@ def update_profile(user: User, **fields: object) -> None:
             setattr(user, name, value)
             changed.append(name)
     if REPORTING_FIELDS & fields.keys() and user.reporting_asked_at is None:
-        user.reporting_asked_at = utcnow()
+        user.reporting_asked_at = utcnow()  # answered: not asked again (part of this same write)
     if changed:
         record("user.profile_updated", user, actor=user, fields=changed)
 
@@ -300,9 +300,9 @@ REPORTING_FIELDS = {"city", "gender", "sector", "job_role"}
 
 
 def dismiss_reporting_request(user: User) -> None:
-    """The person said "not now, don't ask again" to the reporting fields on /me."""
-    if user.reporting_asked_at is None:
-        user.reporting_asked_at = utcnow()
+    """The person said "not now, don't ask again" (or answered) on /me: set once."""
+    user = db.session.get(User, user.id)  # the row, not Flask-Login's proxy
+    compare_and_set(user, User.reporting_asked_at.is_(None), reporting_asked_at=utcnow())
 
 
 def _token_hash(token: str) -> str:

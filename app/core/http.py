@@ -136,14 +136,18 @@ def _app_path(endpoint: str, **values) -> str:  # noqa: ANN003
     return path[len(root):] if root and path.startswith(root + "/") else path
 
 
+def spreadsheet_safe(value):  # noqa: ANN001, ANN201
+    """A cell no spreadsheet runs as a formula (CSV or XLSX): text starting with = + - @
+    or a tab or carriage return is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def csv_response(filename: str, header: list[str], rows) -> Response:  # noqa: ANN001
     """A CSV download that Excel opens correctly: UTF-8 with a BOM (Chinese names stay
     readable) and no cell that a spreadsheet would run as a formula."""
-    def safe(value):  # noqa: ANN001, ANN202
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + value
-        return value
-
+    safe = spreadsheet_safe
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)

@@ -1,30 +1,10 @@
-"""The dashboard's tables as CSV (one table) and XLSX (every table, one sheet each)."""
+"""The dashboard's tables as XLSX, every table on a sheet (CSV: core.http.csv_response)."""
 from __future__ import annotations
 
-import csv
 import io
 
-from app.impact.metrics import Report, Table
-
-# A cell starting with one of these is a formula to a spreadsheet: quote it (CSV injection).
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value):  # noqa: ANN001, ANN202
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
-def write_csv(out: io.StringIO, table: Table) -> None:
-    writer = csv.writer(out)
-    writer.writerow([_safe(c) for c in table.columns])
-    for row in table.rows:
-        writer.writerow(["" if v is None else _safe(v) for v in row])
-    if table.note:
-        writer.writerow([])
-        writer.writerow([_safe(table.note)])
-
+from app.core.http import spreadsheet_safe as _safe
+from app.impact.metrics import Report
 
 _NOT_IN_SHEET_NAMES = str.maketrans({c: " " for c in "[]:*?/\\"})
 

@@ -6,7 +6,7 @@ import datetime as dt
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
@@ -14,7 +14,7 @@ from app.catalogue.models import CourseKind, Programme
 from app.core.auth import staff_required
 from app.core.db import begin_write
 from app.core.forms import ConfirmForm
-from app.core.types import utcnow
+from app.core.http import csv_response
 from app.extensions import db, limiter
 from app.impact import co2, exports, metrics
 from app.impact.charts import report_charts
@@ -107,10 +107,8 @@ def export_csv():
     table = report.tables.get(request.args.get("table", ""))
     if table is None:
         abort(400, _("Unknown table."))
-    out = io.StringIO()
-    exports.write_csv(out, table)
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="impact-{table.key}-{f.date_from}-{f.date_to}.csv"'})
+    rows = table.rows + ([[], [table.note]] if table.note else [])
+    return csv_response(f"impact-{table.key}-{f.date_from}-{f.date_to}.csv", table.columns, rows)
 
 
 @bp.route("/export.xlsx")

@@ -38,7 +38,8 @@ PAGES = {
                    "/teach/courses/{webinar}/sessions/{session}/edit"],
     "admin": ["/admin/", "/admin/courses", "/admin/courses/{webinar_id}", "/admin/courses/{webinar_id}/staff",
               "/admin/courses/{webinar_id}/edit", "/admin/programmes/new", "/admin/venues/new", "/admin/jobs",
-              "/admin/courses/{forum_id}/certificates", "/admin/courses/{forum_id}/certificates/settings"],
+              "/admin/courses/{forum_id}/certificates", "/admin/courses/{forum_id}/certificates/settings",
+              "/admin/courses/{webinar_id}/survey", "/admin/impact", "/admin/impact/reports"],
 }
 
 
