@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask
 PORT   ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test setup system-packages translations extract-messages bench bench-smoke clean
+.PHONY: run test lint setup system-packages translations extract-messages bench bench-smoke clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,10 +39,17 @@ $(AXE): tests/e2e/package.json tests/e2e/package-lock.json
 	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 	touch $@
 
-# COV= (empty) skips coverage: .ci/run measures it on its SQLite pass only.
+# The suite runs in parallel (pytest-xdist), one database per worker: WORKERS=1 runs it in
+# one process. COV= (empty) skips coverage.
+WORKERS ?= auto
 COV ?= --cov=app --cov-report=term:skip-covered
-test: system-packages setup $(AXE)
-	$(BIN)/python -m pytest tests -p no:cacheprovider $(COV) $(PYTEST_ARGS)
+test: system-packages setup $(AXE) lint
+	$(BIN)/python -m pytest tests -p no:cacheprovider -n $(WORKERS) $(COV) $(PYTEST_ARGS)
+
+# ruff (pyflakes, isort, bugbear, pyupgrade, simplify) and mypy on app/, as pyproject.toml says.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check app tests bench config.py wsgi.py
+	$(BIN)/mypy
 
 # For translators: refresh the .pot and merge it into it/ and zh/.
 extract-messages: $(VENV)/.installed
@@ -66,4 +73,4 @@ bench-smoke: setup
 	BENCH_FACTORS=0.1,0.3 BENCH_SECONDS=1 BENCH_ROSTER=20 $(BIN)/python bench/scale.py
 
 clean:
-	rm -rf $(VENV) .coverage
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
+    register_attachments(app)
     register_errorhandlers(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -39,7 +40,8 @@ def trust_proxies(app: Flask) -> None:
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
 
 def register_extensions(app: Flask) -> None:
@@ -101,12 +103,22 @@ def register_url_converters(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
 
 
+def register_attachments(app: Flask) -> None:
+    """What an email can carry, built at delivery from a kind and a reference: named here,
+    so that what a job can attach does not depend on which module happened to be imported."""
+    from app.certificates.services import certificate_attachment
+    from app.notifications.services import register_attachment_provider
+    from app.schedule.ical import session_attachment
+
+    register_attachment_provider(app, "certificate", certificate_attachment)
+    register_attachment_provider(app, "session_ics", session_attachment)
+
+
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.audit_log import bp as audit_log_bp
     from app.admin.people import bp as people_bp
     from app.admin.views import bp as admin_bp
-    from app.privacy.views import bp as privacy_bp
     from app.catalogue.api import bp as api_bp
     from app.catalogue.feeds import bp as feeds_bp
     from app.catalogue.views import bp as catalogue_bp
@@ -114,12 +126,13 @@ def register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
     from app.enrolment.views import bp as enrolment_bp
     from app.feedback.views import bp as feedback_bp
+    from app.impact.evidence_views import bp as evidence_bp
     from app.impact.views import bp as impact_bp
     from app.participant.views import bp as participant_bp
+    from app.privacy.views import bp as privacy_bp
     from app.schedule.views import bp as schedule_bp
     from app.teaching.checkin import bp as checkin_bp
     from app.teaching.views import bp as teaching_bp
-    from app.impact.evidence_views import bp as evidence_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp, url_prefix="/auth")
@@ -153,8 +166,10 @@ def register_request_hooks(app: Flask) -> None:
     register_write_requests(app)
 
     from app.core.http import check_query_args
-    from app.notifications.services import render_after_request
+    from app.core.writes import committed
+    from app.notifications.services import deliver_on_commit, render_after_request
 
+    committed.connect(deliver_on_commit)  # a write view's commit sends its emails when configured to
     app.before_request(check_query_args)
     app.after_request(render_after_request)  # emails queued by the request, rendered after its commit
 

@@ -1,6 +1,8 @@
 """Extension objects, created unbound; `create_app()` binds them with `init_app`."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import request
@@ -28,6 +30,13 @@ class Base(so.DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class: Flask-SQLAlchemy's `db.Model` (a subclass of Base made at run
+# time, which type checkers cannot see), typed as the Base it is.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

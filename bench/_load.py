@@ -61,7 +61,7 @@ class Gunicorn:
                 os.killpg(self.proc.pid, signal.SIGKILL)
         self.log.close()
 
-    def __enter__(self) -> "Gunicorn":
+    def __enter__(self) -> Gunicorn:
         return self
 
     def __exit__(self, *exc) -> None:  # noqa: ANN002
@@ -191,7 +191,7 @@ class Figure:
     requests: int
     bad: int  # transport errors and answers other than the expected status
 
-    def line(self, baseline: "Figure | None" = None) -> str:
+    def line(self, baseline: Figure | None = None) -> str:
         ratio = f"  {self.rps / baseline.rps:>6.1%} of bare Flask" if baseline else ""
         bad = f"  {self.bad} bad" if self.bad else ""
         return (f"{self.name:<34} {self.rps:>8.1f} req/s  p50 {self.p50:>7.1f} ms  p95 {self.p95:>7.1f} ms"

@@ -95,7 +95,7 @@ def bulk_issue() -> tuple[float, int]:
     from app import create_app
     from app.accounts.models import User
     from app.catalogue.models import Course, CourseKind, CourseStatus
-    from app.certificates.services import run_batch, start_batch
+    from app.certificates.batches import run_batch, start_batch
     from app.enrolment.models import Enrolment, EnrolmentStatus
     from app.extensions import db
     from app.schedule.models import CourseSession, SessionKind
@@ -109,7 +109,7 @@ def bulk_issue() -> tuple[float, int]:
                         starts_on=today - dt.timedelta(days=10), ends_on=today - dt.timedelta(days=8),
                         status=CourseStatus.PUBLISHED)
         db.session.add(course)
-        start = dt.datetime.combine(course.starts_on, dt.time(2), dt.timezone.utc)
+        start = dt.datetime.combine(course.starts_on, dt.time(2), dt.UTC)
         s = CourseSession(course=course, title="Lecture", kind=SessionKind.LECTURE, starts_at=start,
                           ends_at=start + dt.timedelta(hours=3))
         db.session.add(s)

@@ -1,5 +1,9 @@
 """One suite, two databases: TEST_DATABASE_URL set → PostgreSQL, else a SQLite file.
 
+The suite runs in parallel (pytest-xdist, `-n`): each worker is its own process with its
+own temporary directory, SQLite file and, on PostgreSQL, its own database
+(`<name>_gw0`, `<name>_gw1`, … created next to the one TEST_DATABASE_URL names).
+
 The schema is built once per run with the migrations (so they are tested too). Each test
 leaves the database empty again: rows are deleted after it, which also lets tests use
 real threads, processes and a live server that see committed data.
@@ -23,12 +27,28 @@ from app.extensions import db, limiter  # noqa: E402
 from config import TestingConfig, _database_url  # noqa: E402
 
 
-
 def database_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return _database_url(url)
-    return f"sqlite:///{_TMP / 'test.sqlite3'}"
+    if not url:
+        return f"sqlite:///{_TMP / 'test.sqlite3'}"
+    url = sa.make_url(_database_url(url))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        url = url.set(database=f"{url.database}_{worker}")
+    return url.render_as_string(hide_password=False)
+
+
+def _create_worker_database(url: str) -> None:
+    """A parallel worker's PostgreSQL database, created (once) from the one configured."""
+    worker_url = sa.make_url(url)
+    base = worker_url.set(database=worker_url.database.removesuffix("_" + os.environ["PYTEST_XDIST_WORKER"]))
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                              {"name": worker_url.database}).first()
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{worker_url.database}"'))
+    engine.dispose()
 
 
 class Config(TestingConfig):
@@ -42,6 +62,8 @@ def pytest_configure(config):  # noqa: ANN001
 
 
 def _reset_schema(url: str) -> None:
+    if url.startswith("postgresql") and os.environ.get("PYTEST_XDIST_WORKER"):
+        _create_worker_database(url)
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":

@@ -84,10 +84,10 @@ class CourseFactory(Base):
     status = CourseStatus.PUBLISHED
     enrolment_opens_at = factory.LazyFunction(lambda: utcnow() - dt.timedelta(days=10))
     enrolment_closes_at = factory.LazyAttribute(
-        lambda o: dt.datetime.combine(o.starts_on, dt.time(0), dt.timezone.utc)
+        lambda o: dt.datetime.combine(o.starts_on, dt.time(0), dt.UTC)
     )
     withdrawal_deadline = factory.LazyAttribute(
-        lambda o: dt.datetime.combine(o.starts_on - dt.timedelta(days=2), dt.time(0), dt.timezone.utc)
+        lambda o: dt.datetime.combine(o.starts_on - dt.timedelta(days=2), dt.time(0), dt.UTC)
     )
 
 
@@ -99,7 +99,7 @@ class SessionFactory(Base):
     title = factory.Sequence(lambda n: f"Session {n}")
     kind = SessionKind.LECTURE
     starts_at = factory.LazyAttribute(
-        lambda o: dt.datetime.combine(o.course.starts_on, dt.time(8, 0), dt.timezone.utc)
+        lambda o: dt.datetime.combine(o.course.starts_on, dt.time(8, 0), dt.UTC)
     )
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(hours=2))
 

@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from app.core.types import UTCDateTime, enum_column, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class Role(enum.Enum):
@@ -59,7 +59,7 @@ def _calendar_token() -> str:
 ERASED_DOMAIN = "@erased.invalid"  # the address an erased account is given
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
@@ -144,7 +144,7 @@ class User(UserMixin, db.Model):
         return self.full_name
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One signed-in device. Logging out revokes the row, so a copied cookie stops working."""
 
     __tablename__ = "login_session"
@@ -161,7 +161,7 @@ class LoginSession(db.Model):
     user: so.Mapped[User] = so.relationship()
 
 
-class PasswordResetToken(db.Model):
+class PasswordResetToken(Model):
     """A reset link: only its SHA-256 is stored; it expires and works once."""
 
     __tablename__ = "password_reset_token"
@@ -176,7 +176,7 @@ class PasswordResetToken(db.Model):
     user: so.Mapped[User] = so.relationship()
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """One of ten single-use codes that sign in when the authenticator app is lost.
     Only its hash is kept; `used_at` is set by a compare-and-set."""
 

@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from app.accounts.models import LoginSession, OrganisationType, PasswordResetToken, Role, User
 from app.accounts.passwords import burn_verify_time, hash_password, needs_rehash, verify_password
 from app.audit.services import record
-from app.core.cas import changed_rows, compare_and_set
+from app.core.cas import changed_rows, compare_and_set, rowcount
 from app.core.errors import Conflict, DomainError
 from app.core.timezones import is_valid_zone
 from app.core.types import utcnow
@@ -342,7 +342,7 @@ def reset_password(token: str, new_password: str) -> User:
         .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
-    if used.rowcount != 1:
+    if rowcount(used) != 1:
         raise AccountError(_("This reset link is invalid or has expired. Ask for a new one."))
     retire_reset_links(row.user_id)
     user = row.user

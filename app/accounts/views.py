@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import force_locale, gettext as _, ngettext
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts import services, two_factor
@@ -20,12 +21,11 @@ from app.accounts.forms import (
 from app.accounts.models import OrganisationType, Role, User
 from app.accounts.sessions import end_other_sessions, end_session, start_session
 from app.core.db import begin_write, deferred_reads
-from app.core.errors import DomainError
 from app.core.forms import ConfirmForm
 from app.core.http import domain_error_to_form, safe_next
 from app.core.types import utcnow
+from app.core.writes import write
 from app.extensions import csrf, db, limiter
-from app.notifications.services import deliver_after_commit
 
 bp = Blueprint("accounts", __name__)
 
@@ -88,18 +88,13 @@ def register():
             transfer_consent=form.transfer_consent.data,
             reporting=form.reporting_values(),
         )
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             services.register_by_email(data)
-        except services.AccountError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-        else:
+        if not outcome.error:
             # The same answer whether the address is new or has an account (its owner is told by email).
-            db.session.commit()
-            deliver_after_commit()
             session["ponte_registered"] = services.normalise_email(data.email)
             return redirect(url_for("accounts.register_sent"))
+        domain_error_to_form(outcome.error, form)
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/register.html", form=form), status
 
@@ -159,10 +154,8 @@ def resend_verification():
     if current_user.is_verified:
         flash(_("Your email address is already confirmed."), "info")
         return redirect(safe_next(url_for("participant.dashboard")))
-    begin_write()
-    services.send_verification(db.session.get(User, current_user.id))
-    db.session.commit()
-    deliver_after_commit()
+    with write(begin=True):  # refuses nothing
+        services.send_verification(db.session.get(User, current_user.id))
     flash(_("We have sent a new link to %(email)s. It works for 48 hours.", email=current_user.email), "info")
     return redirect(safe_next(url_for("participant.dashboard")))
 
@@ -270,18 +263,14 @@ def two_factor_setup():
         secret = session["2fa_pending_secret"] = two_factor.new_secret()
     status = 200
     if form.validate_on_submit():
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             codes = two_factor.enable(db.session.get(User, current_user.id), secret, form.code.data)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-            status = error.status_code
-        else:
-            db.session.commit()
+        if not outcome.error:
             session.pop("2fa_pending_secret", None)
             flash(_("Two-factor sign-in is on."), "success")
             return render_template("accounts/recovery_codes.html", codes=codes)
+        domain_error_to_form(outcome.error, form)
+        status = outcome.error.status_code
     elif request.method == "POST":
         status = 400
     return render_template("accounts/two_factor.html", form=form, secret=secret, qr=two_factor.qr_svg(user, secret)), status
@@ -293,17 +282,14 @@ def _with_a_code(move):  # noqa: ANN001
     form = CodeForm()
     if not form.validate_on_submit():
         abort(400)
-    begin_write()
-    try:
+    with write(begin=True) as outcome:
         result = move(db.session.get(User, current_user.id), form.code.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if outcome.error:
+        flash(outcome.error.message, "danger")
         user = db.session.get(User, current_user.id)  # the page again, with the reason and a 4xx
         page = render_template("accounts/two_factor.html", form=CodeForm(formdata=None),
                                codes_left=two_factor.recovery_codes_left(user))
-        return None, (page, error.status_code)
-    db.session.commit()
+        return None, (page, outcome.error.status_code)
     return result, None
 
 
@@ -336,18 +322,14 @@ def consent():
     form = ConsentForm()
     status = 200
     if form.validate_on_submit():
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             services.give_consent(db.session.get(User, current_user.id), privacy=form.privacy.data,
                                   transfer=form.transfer.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-            status = error.status_code
-        else:
-            db.session.commit()
+        if not outcome.error:
             flash(_("Thank you."), "success")
             return redirect(safe_next(url_for("participant.dashboard")))
+        flash(outcome.error.message, "danger")
+        status = outcome.error.status_code
     elif request.method == "POST":
         status = 400
     return render_template("accounts/consent.html", form=form, need_privacy=need_privacy, need_transfer=need_transfer,
@@ -401,10 +383,8 @@ def logout():
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        begin_write()
-        services.request_password_reset(form.email.data)
-        db.session.commit()
-        deliver_after_commit()
+        with write(begin=True):  # refuses nothing: the same answer for every address
+            services.request_password_reset(form.email.data)
         flash(_("If an account exists for that address, we have sent it a link to choose a new password."), "info")
         return redirect(url_for("accounts.login"))
     status = 400 if request.method == "POST" else 200
@@ -419,16 +399,13 @@ def reset(token: str):
         return redirect(url_for("accounts.reset_request"))
     form = ResetForm()
     if form.validate_on_submit():
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             services.reset_password(token, form.password.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+            if current_user.is_authenticated:
+                end_session()
+        if outcome.error:
+            flash(outcome.error.message, "danger")
             return redirect(url_for("accounts.reset_request"))
-        if current_user.is_authenticated:
-            end_session()
-        db.session.commit()
         flash(_("Your password has been changed. Log in with the new one."), "success")
         return redirect(url_for("accounts.login"))
     status = 400 if request.method == "POST" else 200
@@ -457,8 +434,7 @@ def profile():
     form = ProfileForm()
     form.fill_choices()
     if form.validate_on_submit():
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             services.update_profile(
                 current_user,
                 full_name=form.full_name.data,
@@ -470,14 +446,11 @@ def profile():
                 timezone=form.timezone.data,
                 **form.reporting_values(),
             )
-        except services.AccountError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-        else:
-            db.session.commit()
+        if not outcome.error:
             session["lang"] = current_user.locale
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
+        domain_error_to_form(outcome.error, form)
     return _profile_page(form=form, status=400)
 
 
@@ -486,17 +459,13 @@ def profile():
 def change_password():
     form = PasswordChangeForm(prefix="pw")
     if form.validate_on_submit():
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             services.change_password(current_user, form.current_password.data, form.password.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-        else:
             end_other_sessions(current_user)
-            db.session.commit()
+        if not outcome.error:
             flash(_("Your password has been changed; other devices have been logged out."), "success")
             return redirect(url_for("accounts.profile"))
+        domain_error_to_form(outcome.error, form)
     return _profile_page(password_form=form, status=400)
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 
+from app.accounts.access import admin_required
 from app.accounts.models import User
 from app.accounts.services import find_user_by_email
 from app.audit.labels import ACTIONS, action_label
@@ -19,7 +20,6 @@ from app.audit.models import AuditEvent
 from app.audit.services import EventFilters, events, object_types
 from app.catalogue.models import Course
 from app.certificates.models import Certificate
-from app.core.auth import admin_required
 from app.core.http import csv_response, db_id
 from app.core.templating import viewer_zone
 from app.core.timezones import localize

@@ -154,8 +154,8 @@ def load_demo(today: dt.date | None = None) -> bool:
             description=("The programme combines lectures, hands-on workshops and visits, taught by "
                          "experts from Italian and Chinese universities, companies and public administrations."),
             enrolment_opens_at=utcnow() - dt.timedelta(days=60),
-            enrolment_closes_at=dt.datetime.combine(today + dt.timedelta(days=start), dt.time(0), dt.timezone.utc),
-            withdrawal_deadline=dt.datetime.combine(today + dt.timedelta(days=start - 3), dt.time(0), dt.timezone.utc),
+            enrolment_closes_at=dt.datetime.combine(today + dt.timedelta(days=start), dt.time(0), dt.UTC),
+            withdrawal_deadline=dt.datetime.combine(today + dt.timedelta(days=start - 3), dt.time(0), dt.UTC),
         )
         db.session.add(c)
         return c
@@ -284,9 +284,9 @@ def load_demo(today: dt.date | None = None) -> bool:
                 continue
             for e in enrolments:
                 roll = rng.random()
-                status = (AttendanceStatus.PRESENT if roll < 0.8 else AttendanceStatus.LATE if roll < 0.88
-                          else AttendanceStatus.EXCUSED if roll < 0.93 else AttendanceStatus.ABSENT)
-                db.session.add(Attendance(session=s, enrolment=e, status=status, method=AttendanceMethod.SHEET,
+                mark = (AttendanceStatus.PRESENT if roll < 0.8 else AttendanceStatus.LATE if roll < 0.88
+                        else AttendanceStatus.EXCUSED if roll < 0.93 else AttendanceStatus.ABSENT)
+                db.session.add(Attendance(session=s, enrolment=e, status=mark, method=AttendanceMethod.SHEET,
                                           recorded_by=s.instructors[0], recorded_at=s.ends_at))
     db.session.flush()
     _impact_demo(rng, today, participants, instructor, forum, carbon, audits,
@@ -357,7 +357,7 @@ def _impact_demo(rng: random.Random, today: dt.date, participants: list[User], i
                                                       (carbon, carbon_enrolments, 8, False),
                                                       (audits, audit_enrolments, 4, True)):
         survey = survey_for(course)
-        invited_at = dt.datetime.combine(course.ends_on + dt.timedelta(days=1), dt.time(8), dt.timezone.utc)
+        invited_at = dt.datetime.combine(course.ends_on + dt.timedelta(days=1), dt.time(8), dt.UTC)
         attended = [e for e in enrolments if e.user is not participants[0]]
         survey.invited_at, survey.closes_at = invited_at, invited_at + OPEN_FOR
         survey.reminded_at = invited_at + dt.timedelta(days=3)  # as if the reminder had gone out
@@ -405,6 +405,6 @@ def seed_scale(factor: float) -> None:
 
 
 def print_logins() -> None:
-    click.echo("Demo logins (password for each: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for each: {DEMO_PASSWORD}):")
     for email, role in DEMO_LOGINS:
         click.echo(f"  {role:<12} {email}")

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.catalogue.models import CourseKind, EnrolmentMode
-from app.core.forms import CountryField, Form, LANGUAGE_CHOICES, TimezoneField, country_choices, strip, timezone_choices
+from app.core.forms import LANGUAGE_CHOICES, CountryField, Form, TimezoneField, country_choices, strip, timezone_choices
 from app.core.labels import label
 
 LOGO_MAX_BYTES = 1024 * 1024

@@ -7,25 +7,25 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectField, SubmitField
 
 from app.accounts import services as accounts
+from app.accounts.access import admin_required
 from app.accounts.models import LoginSession, Role, User
 from app.audit.labels import action_label
 from app.audit.services import EventFilters, events
 from app.catalogue.models import Course
 from app.certificates.models import Certificate
-from app.core.auth import admin_required
 from app.core.db import begin_write, contains
-from app.core.errors import DomainError
 from app.core.forms import ConfirmForm, Form
 from app.core.http import csv_response
 from app.core.labels import label
+from app.core.writes import write
 from app.enrolment.models import Enrolment
 from app.extensions import db
-from app.notifications.services import deliver_after_commit
 from app.privacy import erasure
 from app.teaching.models import Attendance, AttendanceStatus
 
@@ -113,9 +113,9 @@ def person(user_id: int):
     enrolments = db.session.scalars(
         sa.select(Enrolment).where(Enrolment.user_id == user.id).options(so.joinedload(Enrolment.course))
         .join(Course, Course.id == Enrolment.course_id).order_by(Course.starts_on.desc(), Enrolment.id)).all()
-    attendance = dict(db.session.execute(
+    attendance: dict[AttendanceStatus, int] = dict(db.session.execute(
         sa.select(Attendance.status, sa.func.count()).join(Enrolment, Enrolment.id == Attendance.enrolment_id)
-        .where(Enrolment.user_id == user.id).group_by(Attendance.status)).all())
+        .where(Enrolment.user_id == user.id).group_by(Attendance.status)).tuples().all())
     certificates = db.session.scalars(
         sa.select(Certificate).join(Enrolment, Enrolment.id == Certificate.enrolment_id)
         .where(Enrolment.user_id == user.id).order_by(Certificate.id.desc())).all()
@@ -135,16 +135,13 @@ def _change(user_id: int, move, done: str):  # noqa: ANN001
         abort(400)
     begin_write()
     user = _person_or_404(user_id)
-    try:
+    with write() as outcome:
         move(user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if outcome.error:
+        flash(outcome.error.message, "danger")
         response = make_response(person(user_id))  # the page again, with the reason and a 4xx
-        response.status_code = error.status_code
+        response.status_code = outcome.error.status_code
         return response
-    db.session.commit()
-    deliver_after_commit()
     flash(done, "success")
     return redirect(url_for("people.person", user_id=user_id))
 

@@ -20,6 +20,7 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,10 +30,12 @@ from app.accounts.passwords import hash_password
 from app.catalogue.models import Course, CourseKind, CourseStatus, EnrolmentMode, Programme
 from app.core.timezones import localize
 from app.core.types import utcnow
-from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus as S
+from app.enrolment.models import HOLDS_PLACE, Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.schedule.models import CourseSession, SessionKind, SessionStatus, Venue, session_instructor
-from app.teaching.models import Attendance, AttendanceMethod, AttendanceStatus as A, CourseStaff, StaffRole
+from app.teaching.models import Attendance, AttendanceMethod, CourseStaff, StaffRole
+from app.teaching.models import AttendanceStatus as A
 
 MARKER = "scale-person-1@example.net"  # present once the scale data is loaded
 CHUNK = 20_000
@@ -76,7 +79,7 @@ class _Rows:
     """Rows for one table, with ids assigned here, inserted in chunks (after the pending
     rows of the tables they refer to)."""
 
-    def __init__(self, table: sa.Table, *parents: "_Rows") -> None:
+    def __init__(self, table: sa.FromClause, *parents: _Rows) -> None:
         self.table, self.parents = table, parents
         self.next_id = (db.session.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1 if "id" in table.c else None
         self.pending: list[dict] = []
@@ -95,7 +98,7 @@ class _Rows:
         for parent in self.parents:
             parent.flush()
         if self.pending:
-            db.session.execute(sa.insert(self.table), self.pending)
+            db.session.execute(sa.insert(cast(sa.Table, self.table)), self.pending)
             self.written += len(self.pending)
             self.pending = []
 
@@ -122,7 +125,8 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
 
     password = hash_password("scale-" + str(seed))  # nobody signs in as these people
     version = current_app.config["PONTE_PRIVACY_VERSION"]
-    people, instructors = [], []
+    people: list[int] = []
+    instructors: list[int] = []
     for i in range(1, n_people + n_instructors + 1):
         zone, city, country = rng.choice(ZONES)
         is_instructor = i > n_people
@@ -163,7 +167,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
     summary.programmes = len(programme_ids)
 
     kinds = rng.choices([k for k in KINDS], weights=[k[1] for k in KINDS], k=n_courses)
-    plan = []  # (course id, kind row, holders, start, zone, capacity)
+    plan: list[Any] = []  # (course id, kind row, start, days, zone, capacity, status)
     span = (today - dt.date(first_year, 1, 1)).days
     for index, kind_row in enumerate(kinds, start=1):
         kind, _share, (dmin, dmax), _per_day, (cmin, cmax), _taken = kind_row
@@ -202,7 +206,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
     scale_to = (40 * len(plan)) / sum(weights)
     seats = {}
     holders_of = {}
-    for p, weight in zip(plan, weights):
+    for p, weight in zip(plan, weights, strict=True):
         cid, kind_row, starts_on, days, zone, capacity, status = p
         wanted = min(len(people), max(1, round(weight * scale_to)))
         if status is CourseStatus.DRAFT:
@@ -222,7 +226,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
                         S.WITHDRAWN if roll < 0.95 else S.REJECTED
                 else:
                     status_e = S.ACCEPTED if roll < 0.8 else S.PENDING if roll < 0.9 else S.WITHDRAWN
-            created = dt.datetime.combine(starts_on, dt.time(9), dt.timezone.utc) - dt.timedelta(days=rng.randint(7, 90))
+            created = dt.datetime.combine(starts_on, dt.time(9), dt.UTC) - dt.timedelta(days=rng.randint(7, 90))
             eid = enrolments.add(
                 course_id=cid, user_id=uid, status=status_e, cohort_id=None, motivation="", answers={},
                 waitlisted_at=created if status_e is S.WAITLISTED else None, decision_reason=None, decided_at=None,
@@ -240,7 +244,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
 
     # sessions: about ten a course, by kind; attendance for those held, to about 10,000 at factor 1
     session_plan = []
-    for cid, kind_row, starts_on, days, zone, capacity, status in plan:
+    for cid, kind_row, starts_on, days, zone, _capacity, status in plan:
         per_day = kind_row[3]
         for day in range(days):
             for slot in range(per_day):
@@ -302,11 +306,11 @@ def _surveys(rng: random.Random, plan: list, holders_of: dict, today: dt.date, n
     answers = _Rows(SurveyAnswer.__table__, responses, questions)
     keyed = [q for q in DEFAULT_QUESTIONS if q[0] in ("satisfaction", "relevance", "nps", "knowledge_before",
                                                       "knowledge_after", "travel_mode")]
-    for cid, kind_row, starts_on, days, zone, capacity, status in plan:
+    for cid, _kind_row, starts_on, days, _zone, _capacity, status in plan:
         ended = starts_on + dt.timedelta(days=days)
         if ended > today or status not in (CourseStatus.PUBLISHED, CourseStatus.ARCHIVED):
             continue
-        invited = dt.datetime.combine(ended, dt.time(9), dt.timezone.utc)
+        invited = dt.datetime.combine(ended, dt.time(9), dt.UTC)
         sid = surveys.add(course_id=cid, invited_at=invited, reminded_at=invited + dt.timedelta(days=3),
                           closes_at=invited + dt.timedelta(days=21), invited_count=len(holders_of[cid]),
                           created_at=invited, updated_at=invited)

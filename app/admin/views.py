@@ -10,24 +10,24 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.accounts.access import admin_required
 from app.admin.forms import CancelCourseForm, CourseForm, ProgrammeForm
 from app.catalogue import services as catalogue
 from app.catalogue.models import Course, CourseKind, CourseStatus, EnrolmentMode, Programme
-from app.core.auth import admin_required
 from app.core.db import begin_write, contains
 from app.core.errors import DomainError
 from app.core.http import domain_error_to_form
 from app.core.timezones import localize, to_local
 from app.core.types import utcnow
+from app.core.writes import write
 from app.enrolment import services as enrolment
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db
-from app.notifications.services import deliver_after_commit
 from app.schedule import services as schedule_services
 from app.schedule.forms import VenueForm
 from app.schedule.models import Venue
-from app.teaching import services as teaching
+from app.teaching import staffing
 from app.teaching.forms import StaffForm
 from app.teaching.models import Cohort, CourseStaff, StaffRole
 
@@ -93,18 +93,15 @@ def programme_form(programme_id: int | None = None):
     programme = db.get_or_404(Programme, programme_id) if programme_id else None
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
-        try:
+        with write() as outcome:
             catalogue.save_programme(programme, title=form.title.data, slug=form.slug.data,
                                      description=form.description.data, actor=current_user,
                                      funding_statement=form.funding_statement.data, logo=form.logo_bytes,
                                      remove_logo=form.remove_logo.data)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-        else:
-            db.session.commit()
+        if not outcome.error:
             flash(_("Programme saved."), "success")
             return redirect(url_for("admin.programmes"))
+        domain_error_to_form(outcome.error, form)
     status = 400 if request.method == "POST" else 200
     logo = programme.funding_logo if programme else None
     logo_src = None
@@ -192,16 +189,12 @@ def course_form(course_id: int | None = None):
         begin_write()
         if course is not None:
             course = db.session.get(Course, course.id)
-        try:
-            saved = enrolment.edit_course(course, _fields_from(form), current_user)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-        else:
-            db.session.commit()
-            deliver_after_commit()
+        with write() as outcome:
+            saved = catalogue.edit_course(course, _fields_from(form), current_user)
+        if not outcome.error:
             flash(_("%(title)s saved.", title=saved.title), "success")
             return redirect(url_for("admin.course_detail", course_id=saved.id))
+        domain_error_to_form(outcome.error, form)
     status = 400 if request.method == "POST" else 200
     return render_template("admin/course_form.html", form=form, course=course), status
 
@@ -220,13 +213,11 @@ def _status_move(course_id: int, move, done: str):  # noqa: ANN001
     course = db.get_or_404(Course, course_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with write() as outcome:
         move(course, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return course_detail(course_id), error.status_code
-    db.session.commit()
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return course_detail(course_id), outcome.error.status_code
     flash(done, "success")
     return redirect(url_for("admin.course_detail", course_id=course_id))
 
@@ -253,14 +244,11 @@ def cancel(course_id: int):
         return course_detail(course_id), 400
     begin_write()
     course = db.session.get(Course, course_id)
-    try:
+    with write() as outcome:
         n = enrolment.cancel_course(course, current_user, form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return course_detail(course_id), error.status_code
-    db.session.commit()
-    deliver_after_commit()
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return course_detail(course_id), outcome.error.status_code
     flash(_("The activity is cancelled; %(num)d participants have been told by email.", num=n), "success")
     return redirect(url_for("admin.course_detail", course_id=course_id))
 
@@ -284,17 +272,14 @@ def venue_form(venue_id: int | None = None):
     if request.method == "GET" and venue is None:
         form.timezone.data = "Europe/Rome"
     if form.validate_on_submit():
-        try:
+        with write() as outcome:
             schedule_services.save_venue(
                 venue, name=form.name.data, address=form.address.data, city=form.city.data, country=form.country.data,
                 timezone=form.timezone.data, capacity=form.capacity.data, is_online=form.is_online.data, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-        else:
-            db.session.commit()
+        if not outcome.error:
             flash(_("Venue saved."), "success")
             return redirect(url_for("admin.venues"))
+        domain_error_to_form(outcome.error, form)
     status = 400 if request.method == "POST" else 200
     return render_template("admin/venue_form.html", form=form, venue=venue), status
 
@@ -310,16 +295,13 @@ def course_staff(course_id: int):
     form.fill_choices(cohorts)
     status = 200
     if form.validate_on_submit():
-        try:
-            teaching.add_staff(course, form.email.data, StaffRole(form.role.data), form.cohort_id.data or None, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-            status = error.status_code
-        else:
-            db.session.commit()
+        with write() as outcome:
+            staffing.add_staff(course, form.email.data, StaffRole(form.role.data), form.cohort_id.data or None, current_user)
+        if not outcome.error:
             flash(_("Staff updated."), "success")
             return redirect(url_for("admin.course_staff", course_id=course_id))
+        domain_error_to_form(outcome.error, form)
+        status = outcome.error.status_code
     elif request.method == "POST":
         status = 400
     staff = db.session.scalars(sa.select(CourseStaff).where(CourseStaff.course_id == course.id)
@@ -335,7 +317,7 @@ def remove_staff(course_id: int, staff_id: int):
     staff = db.session.get(CourseStaff, staff_id)
     if staff is None or staff.course_id != course_id or not ConfirmForm().validate_on_submit():
         abort(404)
-    teaching.remove_staff(staff, current_user)
+    staffing.remove_staff(staff, current_user)
     db.session.commit()
     flash(_("Staff updated."), "success")
     return redirect(url_for("admin.course_staff", course_id=course_id))
@@ -347,7 +329,7 @@ def remove_staff(course_id: int, staff_id: int):
 @admin_required
 def jobs():
     from app.jobs.models import JobRequest, JobRun
-    from app.jobs.scheduler import job_table
+    from app.jobs.table import job_table
     from app.notifications.models import OutboxMessage, OutboxStatus
 
     job_ids = list(job_table())
@@ -375,7 +357,7 @@ def jobs():
 @bp.route("/jobs/<job_id>/run", methods=["POST"])
 @admin_required
 def run_job(job_id: str):
-    from app.jobs.services import request_run
+    from app.jobs.requests import request_run
 
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -399,15 +381,13 @@ def resend_message(message_id: int):
 
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    begin_write()
     try:
-        resend(message_id, current_user)
+        with write(begin=True) as outcome:
+            resend(message_id, current_user)
     except LookupError:
         abort(404)
-    except DomainError as error:  # not failed (any more): say how it stands
-        db.session.rollback()
-        flash(error.message, "warning")
-        return jobs(), error.status_code
-    db.session.commit()
+    if outcome.error:  # not failed (any more): say how it stands
+        flash(outcome.error.message, "warning")
+        return jobs(), outcome.error.status_code
     flash(_("The message is queued again."), "success")
     return redirect(url_for("admin.jobs"))

@@ -7,10 +7,10 @@ import sqlalchemy.orm as so
 
 from app.accounts.models import User
 from app.core.types import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
     __table_args__ = (sa.Index("ix_audit_event_object", "object_type", "object_id"),)
 

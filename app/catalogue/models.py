@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.core.types import UTCDateTime, enum_column, utcnow
-from app.extensions import db
+from app.extensions import Model
+
+if TYPE_CHECKING:  # for the type checker only: catalogue imports no schedule at run time
+    from app.schedule.models import Venue
 
 
 class CourseKind(enum.Enum):
@@ -33,7 +37,7 @@ class CourseStatus(enum.Enum):
     ARCHIVED = "archived"
 
 
-class Programme(db.Model):
+class Programme(Model):
     __tablename__ = "programme"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -49,7 +53,7 @@ class Programme(db.Model):
     courses: so.WriteOnlyMapped[Course] = so.relationship(back_populates="programme")
 
 
-class Course(db.Model):
+class Course(Model):
     """One edition of an activity. `seats_taken` is the race-safe count of held places."""
 
     __tablename__ = "course"
@@ -109,7 +113,7 @@ class Course(db.Model):
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     programme: so.Mapped[Programme | None] = so.relationship(back_populates="courses")
-    venue: so.Mapped["Venue | None"] = so.relationship()  # noqa: F821 - schedule.models
+    venue: so.Mapped[Venue | None] = so.relationship()
 
     def __repr__(self) -> str:
         return f"<Course {self.slug}>"

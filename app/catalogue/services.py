@@ -4,18 +4,20 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
-
 import unicodedata
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import has_request_context, request
 from flask_babel import gettext as _
 
+from app.accounts.models import User
 from app.audit.services import record
+from app.catalogue import signals
 from app.catalogue.models import Course, CourseKind, CourseStatus, Programme
-from app.core.cas import compare_and_set
+from app.catalogue.seats import lock_course, refresh_counts
+from app.core.cas import compare_and_set, rowcount
 from app.core.db import contains
 from app.core.errors import Conflict, DomainError
 from app.core.timeline import CALENDAR_YEARS
@@ -129,7 +131,7 @@ class CourseFilters:
     include_past: bool = False
 
     @classmethod
-    def from_args(cls, args) -> "CourseFilters":  # noqa: ANN001 - a MultiDict
+    def from_args(cls, args) -> CourseFilters:  # noqa: ANN001 - a MultiDict
         def get(name: str, limit: int = 100) -> str:
             return (args.get(name) or "").strip()[:limit]
 
@@ -193,7 +195,7 @@ def filtered_courses(f: CourseFilters, now: dt.datetime | None = None) -> sa.Sel
 def filter_choices(include_past: bool = False, now: dt.datetime | None = None) -> dict[str, list[tuple[str, str]]]:
     """Programmes and cities of the public courses listed (those not ended, unless the
     past is included): two queries, whatever the rows."""
-    listed = Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.CANCELLED))
+    listed: sa.ColumnElement[bool] = Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.CANCELLED))
     if not include_past:
         listed = sa.and_(listed, not_ended(now or utcnow()))
     programmes = db.session.execute(
@@ -250,7 +252,7 @@ COURSE_FIELDS = (
 
 
 def save_course(course: Course | None, fields: dict, actor) -> Course:  # noqa: ANN001
-    """Create or edit a course (capacity aside: see enrolment.services.change_capacity).
+    """Create or edit a course's fields (capacity aside: `edit_course` sets both).
 
     Rules: the end is not before the start; the enrolment window opens before it
     closes and closes before the course ends; the slug is unique; the zone is known.
@@ -288,6 +290,46 @@ def save_course(course: Course | None, fields: dict, actor) -> Course:  # noqa: 
     db.session.flush()
     record("course.created" if created else "course.updated", course, actor=actor, fields=changed)
     return course
+
+
+def edit_course(course: Course | None, fields: dict, actor: User) -> Course:
+    """Save a course's fields and its capacity (which may promote the waiting list)."""
+    capacity = fields.pop("capacity", None)
+    if capacity is not None and capacity < 0:
+        raise DomainError(_("The capacity cannot be negative."), field="capacity")
+    created = course is None
+    course = save_course(course, fields, actor)
+    if created:
+        course.capacity = capacity
+        db.session.flush()
+    else:
+        change_capacity(course, capacity, actor)
+    return course
+
+
+def change_capacity(course: Course, capacity: int | None, actor: User) -> None:
+    """Set a new capacity; never below the places taken. Raising it promotes the waiting
+    list: enrolment listens to `signals.capacity_changed`, sent in this transaction."""
+    lock_course(course.id)
+    refresh_counts(course)
+    if capacity is not None and capacity < course.seats_taken:
+        raise DomainError(
+            _("The capacity cannot be lower than the %(taken)d places already taken.", taken=course.seats_taken),
+            field="capacity",
+        )
+    old = course.capacity
+    if old == capacity:
+        return
+    # Conditional again: a place taken meanwhile makes this fail instead of breaking the check.
+    stmt = sa.update(Course).where(Course.id == course.id)
+    if capacity is not None:
+        stmt = stmt.where(Course.seats_taken <= capacity)
+    result = db.session.execute(stmt.values(capacity=capacity).execution_options(synchronize_session=False))
+    if rowcount(result) != 1:
+        raise DomainError(_("Places were taken meanwhile; please try again."), field="capacity")
+    refresh_counts(course)
+    record("course.capacity_changed", course, actor=actor, old=old, new=capacity)
+    signals.capacity_changed.send(course)
 
 
 def publish_course(course: Course, actor) -> None:  # noqa: ANN001

@@ -40,7 +40,8 @@ def course_page(slug: str):
     course = db.session.scalar(services.public_courses().where(Course.slug == slug))
     if course is None:
         abort(404)
-    context = {}
-    for _receiver, extra in signals.course_page.send(current_app._get_current_object(), course=course, user=current_user):
+    context: dict = {}
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for _receiver, extra in signals.course_page.send(app, course=course, user=current_user):
         context.update(extra or {})
     return render_template("catalogue/course.html", course=course, **context)

@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, FieldList, FormField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import Form, LANGUAGE_CHOICES, strip
+from app.core.forms import LANGUAGE_CHOICES, Form, strip
 
 
 class SignatoryForm(Form):

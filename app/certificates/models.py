@@ -10,7 +10,7 @@ from app.accounts.models import User
 from app.catalogue.models import Course
 from app.core.types import UTCDateTime, enum_column, utcnow
 from app.enrolment.models import Enrolment
-from app.extensions import db
+from app.extensions import Model
 
 
 class CertificateKind(enum.Enum):
@@ -31,7 +31,7 @@ class BatchStatus(enum.Enum):
     FAILED = "failed"
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     """A snapshot taken at issue; the PDF is re-rendered from it on demand."""
 
     __tablename__ = "certificate"
@@ -77,7 +77,7 @@ class Certificate(db.Model):
     superseded_by: so.Mapped[Certificate | None] = so.relationship(remote_side=[id])
 
 
-class SerialCounter(db.Model):
+class SerialCounter(Model):
     """Per-year serial numbers, taken with one conditional UPDATE (no gaps, no duplicates)."""
 
     __tablename__ = "serial_counter"
@@ -86,7 +86,7 @@ class SerialCounter(db.Model):
     last_number: so.Mapped[int] = so.mapped_column(default=0)
 
 
-class SignatureImage(db.Model):
+class SignatureImage(Model):
     """An uploaded signature, re-encoded as PNG, referenced from a course's signatories."""
 
     __tablename__ = "signature_image"
@@ -98,7 +98,7 @@ class SignatureImage(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CertificateBatch(db.Model):
+class CertificateBatch(Model):
     """A bulk issue for one course, taken up outside the web request; shows progress."""
 
     __tablename__ = "certificate_batch"

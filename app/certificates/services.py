@@ -4,44 +4,41 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
-import io
-import json
 import logging
-import re
 import secrets
-import threading
-import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from app.accounts.models import User
 from app.audit.services import record
 from app.catalogue.models import Course
 from app.certificates.models import (
-    BatchStatus, Certificate, CertificateBatch, CertificateKind, CertificateStatus, SerialCounter, SignatureImage,
+    Certificate,
+    CertificateKind,
+    CertificateStatus,
+    SerialCounter,
+    SignatureImage,
 )
 from app.certificates.render import render_certificate
-from app.core.cas import changed_rows, compare_and_set
-from app.core.db import begin_write, writer_transactions
+from app.certificates.verify import signing_key_id, verification_code
+from app.core.cas import compare_and_set
+from app.core.errors import Conflict, DomainError, NotFound
 from app.core.labels import label
 from app.core.numbers import decimal, percent
 from app.core.timezones import local_date
-from app.core.errors import Conflict, DomainError, NotFound
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
 from app.extensions import db
-from app.notifications.services import queue_email, register_attachment_provider
+from app.notifications.services import queue_email
 from app.teaching.services import Progress, progress_for
 
 log = logging.getLogger(__name__)
 K = CertificateKind
-MAX_SIGNATURE_BYTES = 512 * 1024
 
 
 class CertificateError(DomainError):
@@ -61,7 +58,7 @@ class Eligibility:
     progress: Progress | None = None
 
 
-def eligibility(course: Course | None, enrolments: list[Enrolment], now: dt.datetime | None = None,
+def eligibility(course: Course | None, enrolments: Sequence[Enrolment], now: dt.datetime | None = None,
                 progress: dict[int, Progress] | None = None) -> dict[int, Eligibility]:
     """Which kinds each enrolment qualifies for and, where not, why. Two queries in all,
     also across several courses (pass course=None: each enrolment's own course counts);
@@ -109,43 +106,6 @@ def _decide(el: Eligibility, kind: CertificateKind, why: list[str]) -> None:
         el.reasons[kind] = why
     else:
         el.kinds.append(kind)
-
-
-# --- snapshot, code, serial -----------------------------------------------------------------
-
-def _keys() -> dict[str, str]:
-    """The configured certificate keys, id → secret, oldest first: PONTE_CERT_KEYS, or
-    (unset: tests, older set-ups) PONTE_CERT_KEY or SECRET_KEY, with id PONTE_CERT_KEY_ID."""
-    config = current_app.config
-    return dict(config.get("PONTE_CERT_KEYS") or {
-        config.get("PONTE_CERT_KEY_ID", "k1"): config.get("PONTE_CERT_KEY") or config["SECRET_KEY"]})
-
-
-def signing_key_id() -> str:
-    """The id of the newest key: the one that signs new certificates."""
-    return list(_keys())[-1]
-
-
-def _key(key_id: str) -> bytes | None:
-    """The HMAC key of `key_id` (ids match whatever their case); None once it is retired."""
-    secret = {k.lower(): v for k, v in _keys().items()}.get((key_id or "").lower())
-    return hashlib.sha256(f"ponte-certificate:{secret}".encode()).digest() if secret is not None else None
-
-
-def _canonical(snapshot: dict) -> bytes:
-    data = {k: v for k, v in snapshot.items() if k != "verification_code"}
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def verification_code(snapshot: dict, key_id: str | None = None) -> str | None:
-    """An HMAC of the snapshot under the key `key_id` (default: the newest), shown with
-    the key's id in front, K1-XXXX-XXXX-XXXX-XXXX. None when that key is not configured."""
-    key_id = key_id or signing_key_id()
-    key = _key(key_id)
-    if key is None:
-        return None
-    digest = hmac.new(key, _canonical(snapshot), hashlib.sha256).hexdigest()[:16].upper()
-    return f"{key_id.upper()}-" + "-".join(digest[i:i + 4] for i in range(0, 16, 4))
 
 
 def _next_serial(year: int) -> int:
@@ -301,109 +261,6 @@ def issue_all(course: Course, issuer: User | None, *, on_progress=None) -> tuple
     return issued, len(todo)
 
 
-HEARTBEAT_TIMEOUT = dt.timedelta(minutes=2)
-
-
-def start_batch(course: Course, actor: User) -> CertificateBatch:
-    """Queue a bulk issue for the background; an unfinished one for the course is reused
-    (a partial unique index lets only one be open per course, however many clicks)."""
-    open_batch = _open_batch(course.id)
-    if open_batch is not None:
-        return open_batch
-    if not due_certificates(course)[0]:
-        raise NothingToIssue(_("Everyone eligible already has a certificate."))
-    batch = CertificateBatch(course_id=course.id, requested_by_id=actor.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(batch)
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        return _open_batch(course.id)  # a twin request queued it first
-    record("certificate.batch_requested", course, actor=actor, batch=batch.id)
-    return batch
-
-
-def _open_batch(course_id: int) -> CertificateBatch | None:
-    return db.session.scalar(sa.select(CertificateBatch).where(
-        CertificateBatch.course_id == course_id, CertificateBatch.status.in_((BatchStatus.QUEUED, BatchStatus.RUNNING))))
-
-
-def _claim_batch(batch_id: int, now: dt.datetime) -> bool:
-    """Take a queued batch, or a running one whose worker stopped beating (its process
-    died): one conditional UPDATE, so exactly one worker gets it."""
-    return changed_rows(
-        sa.update(CertificateBatch).where(
-            CertificateBatch.id == batch_id,
-            sa.or_(CertificateBatch.status == BatchStatus.QUEUED,
-                   sa.and_(CertificateBatch.status == BatchStatus.RUNNING,
-                           CertificateBatch.heartbeat_at < now - HEARTBEAT_TIMEOUT)))
-        .values(status=BatchStatus.RUNNING, started_at=sa.func.coalesce(CertificateBatch.started_at, now),
-                heartbeat_at=now)) == 1
-
-
-def run_batch(batch_id: int) -> bool:
-    """Take one batch (see `_claim_batch`) and run it, committing progress and a
-    heartbeat as it goes. Returns False when someone else has it."""
-    claimed = _claim_batch(batch_id, utcnow())
-    db.session.commit()
-    if not claimed:
-        return False
-    begin_write()
-    batch = db.session.get(CertificateBatch, batch_id)
-    issuer = db.session.get(User, batch.requested_by_id) if batch.requested_by_id else None
-
-    def progress(done: int, total: int) -> None:
-        db.session.execute(sa.update(CertificateBatch).where(CertificateBatch.id == batch_id)
-                           .values(done_count=done, total=total, heartbeat_at=utcnow()))
-        db.session.commit()  # each certificate committed with its progress: a crash loses nothing done
-        begin_write()
-
-    try:
-        issued, total = issue_all(batch.course, issuer, on_progress=progress)
-    except Exception as exc:  # noqa: BLE001 - recorded on the batch for the admin to see
-        db.session.rollback()
-        log.exception("certificate batch %s failed", batch_id)
-        db.session.execute(sa.update(CertificateBatch).where(CertificateBatch.id == batch_id).values(
-            status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=utcnow()))
-    else:
-        db.session.execute(sa.update(CertificateBatch).where(CertificateBatch.id == batch_id).values(
-            # A resumed batch adds what it issued to what the dead worker had issued.
-            status=BatchStatus.DONE, issued_count=CertificateBatch.issued_count + issued, total=total,
-            done_count=total, finished_at=utcnow()))
-    db.session.commit()
-    return True
-
-
-def run_batch_in_thread(app, batch_id: int) -> threading.Thread:  # noqa: ANN001
-    """Run a batch outside the request that asked for it (the scheduler also picks up
-    any queued batch, and takes over one whose thread died with its process)."""
-
-    def work() -> None:
-        with app.app_context(), writer_transactions():
-            try:
-                run_batch(batch_id)
-                from app.notifications.services import deliver_after_commit
-
-                deliver_after_commit()
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=work, name=f"certificate-batch-{batch_id}", daemon=True)
-    thread.start()
-    return thread
-
-
-def run_queued_batches(now: dt.datetime | None = None) -> dict[str, int]:
-    """Scheduler job: run batches nobody has taken, and resume those whose worker died."""
-    now = now or utcnow()
-    ids = db.session.scalars(sa.select(CertificateBatch.id).where(sa.or_(
-        CertificateBatch.status == BatchStatus.QUEUED,
-        sa.and_(CertificateBatch.status == BatchStatus.RUNNING,
-                CertificateBatch.heartbeat_at < now - HEARTBEAT_TIMEOUT)))).all()
-    db.session.commit()
-    return {"batches": sum(1 for batch_id in ids if run_batch(batch_id))}
-
-
 # --- life cycle -------------------------------------------------------------------------------
 
 def revoke(certificate: Certificate, reason: str, actor: User) -> None:
@@ -431,86 +288,9 @@ def reissue(certificate: Certificate, actor: User, *, language: str | None = Non
                  supersedes=certificate)
 
 
-def verify_by_code(serial: str, code: str) -> Certificate | None:
-    """The certificate whose serial and verification code both match; None otherwise
-    (without saying which was wrong)."""
-    serial = _compact(serial)[:32]
-    if match := re.fullmatch(r"PONTE(\d{4})(\d{6})", serial):
-        serial = f"PONTE-{match.group(1)}-{match.group(2)}"
-    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.serial == serial))
-    expected = _compact(certificate.verification_code) if certificate else "X" * 20
-    ok = hmac.compare_digest(expected.encode(), _compact(code)[:40].encode())
-    if certificate is None or not ok or not intact(certificate):
-        return None
-    return certificate
-
-
-def _compact(text: str | None) -> str:
-    """What a person typed, as the machine compares it: full-width characters from a
-    Chinese keyboard made plain, case, spaces and dashes ignored ("k1 815f 5509…")."""
-    plain = unicodedata.normalize("NFKC", text or "").upper()
-    return "".join(ch for ch in plain if ch.isalnum())
-
-
-def intact(certificate: Certificate) -> bool:
-    """The stored snapshot still matches its code under the key that signed it (the
-    certificate's `key_id`, kept while that key is listed in PONTE_CERT_KEYS): nobody
-    edited the database by hand. False once that key is retired from the configuration."""
-    expected = verification_code(certificate.snapshot, certificate.key_id)
-    return expected is not None and hmac.compare_digest(expected, certificate.verification_code)
-
-
-# --- signatures ---------------------------------------------------------------------------------
-
-def store_signature(data: bytes, actor: User) -> SignatureImage:
-    """Accept a PNG or JPEG by its content (not its name), re-encoded as a small PNG."""
-    if len(data) > MAX_SIGNATURE_BYTES:
-        raise CertificateError(_("The image is larger than 512 KB."), field="image")
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.format not in ("PNG", "JPEG"):
-                raise CertificateError(_("Only PNG or JPEG images are accepted."), field="image")
-            if img.width * img.height > 4000 * 4000:
-                raise CertificateError(_("The image is too large."), field="image")
-            img.load()
-            img = img.convert("RGBA")
-            img.thumbnail((600, 200))
-            out = io.BytesIO()
-            img.save(out, format="PNG", optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise CertificateError(_("Only PNG or JPEG images are accepted."), field="image") from None
-    png = out.getvalue()
-    sha = hashlib.sha256(png).hexdigest()
-    existing = db.session.scalar(sa.select(SignatureImage).where(SignatureImage.sha256 == sha))
-    if existing:
-        return existing
-    image = SignatureImage(png=png, sha256=sha, uploaded_by_id=actor.id)
-    db.session.add(image)
-    db.session.flush()
-    return image
-
-
-def save_settings(course: Course, *, attendance: bool, completion: bool, min_rate: int, auto_days: int | None,
-                  signatories: list[dict], actor: User) -> None:
-    if not 0 <= min_rate <= 100:
-        raise CertificateError(_("The minimum attendance is a percentage from 0 to 100."), field="min_attendance_rate")
-    if auto_days is not None and not 0 <= auto_days <= 365:
-        raise CertificateError(_("Automatic issue takes a number of days from 0 to 365."), field="auto_issue_after_days")
-    course.offers_attendance_certificate = attendance
-    course.offers_completion_certificate = completion
-    course.min_attendance_rate = min_rate
-    course.auto_issue_after_days = auto_days
-    course.signatories = signatories[:3]
-    db.session.flush()
-    record("course.certificate_settings", course, actor=actor, attendance=attendance, completion=completion,
-           min_rate=min_rate, auto_days=auto_days, signatories=len(signatories))
-
-
-def _attachment(public_id: str) -> tuple[str, bytes, str, str]:
+def certificate_attachment(public_id: str) -> tuple[str, bytes, str, str]:
+    """The certificate's PDF attached to its email (registered by create_app)."""
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.public_id == public_id))
     if certificate is None:
         raise NotFound("certificate gone")
     return f"{certificate.serial}.pdf", pdf_bytes(certificate), "application", "pdf"
-
-
-register_attachment_provider("certificate", _attachment)

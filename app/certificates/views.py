@@ -6,21 +6,35 @@ import zipfile
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.accounts.access import admin_required
 from app.catalogue.models import Course
 from app.certificates import services
+from app.certificates.batches import run_batch_in_thread, start_batch
+from app.certificates.course_settings import SignatoryEntry, save_settings
 from app.certificates.forms import CertificateSettingsForm, IssueForm, RevokeForm, VerifyForm
 from app.certificates.models import Certificate, CertificateBatch, CertificateKind, CertificateStatus, SignatureImage
-from app.core.auth import admin_required
+from app.certificates.verify import intact, verify_by_code
 from app.core.db import begin_write
-from app.core.errors import DomainError
+from app.core.writes import write
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import HOLDS_PLACE, Enrolment
 from app.extensions import csrf, db, limiter
-from app.notifications.services import deliver_after_commit
 from app.teaching.access import in_scope, staff_cohort, staff_role
 
 bp = Blueprint("certificates", __name__)
@@ -38,7 +52,7 @@ def verify_form():
         if not form.validate():
             status = 400  # the field says what is wrong
         else:
-            certificate = services.verify_by_code(form.serial.data, form.code.data)
+            certificate = verify_by_code(form.serial.data, form.code.data)
             if certificate is not None:
                 return redirect(url_for("certificates.verify", public_id=certificate.public_id))
             flash(_("No certificate matches this serial and code. Check both and try again."), "danger")
@@ -53,7 +67,7 @@ def verify(public_id: str):
     if certificate is None:
         return render_template("certificates/verify_unknown.html"), 404
     return render_template("certificates/verify.html", c=certificate, s=certificate.snapshot,
-                           intact=services.intact(certificate))
+                           intact=intact(certificate))
 
 
 def _by_public_id(public_id: str) -> Certificate | None:
@@ -122,14 +136,11 @@ def issue_one(course_id: int):
     enrolment = db.session.get(Enrolment, form.enrolment_id.data)
     if enrolment is None or enrolment.course_id != course.id:
         abort(404)
-    try:
+    with write() as outcome:
         certificate = services.issue(enrolment, CertificateKind(form.kind.data), current_user, language=form.language.data or None)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return course_certificates(course_id), error.status_code
-    db.session.commit()
-    deliver_after_commit()
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return course_certificates(course_id), outcome.error.status_code
     flash(_("Certificate %(serial)s issued and emailed.", serial=certificate.serial), "success")
     return redirect(url_for("certificates.course_certificates", course_id=course_id))
 
@@ -141,14 +152,15 @@ def issue_bulk(course_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        batch = services.start_batch(course, current_user)
+        batch = start_batch(course, current_user)
     except services.NothingToIssue as nothing:
         db.session.rollback()
         flash(nothing.message, "info")
         return redirect(url_for("certificates.course_certificates", course_id=course_id))
     db.session.commit()
     if current_app.config.get("PONTE_BATCH_IN_THREAD", True):
-        services.run_batch_in_thread(current_app._get_current_object(), batch.id)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        run_batch_in_thread(app, batch.id)
     flash(_("Issuing certificates in the background; you can follow the progress here."), "info")
     return redirect(url_for("certificates.course_certificates", course_id=course_id))
 
@@ -172,8 +184,7 @@ def download_zip(course_id: int):
         flash(_("No valid certificates to download yet."), "info")
         return redirect(url_for("certificates.course_certificates", course_id=course_id))
 
-    @stream_with_context
-    def generate():
+    def generate():  # noqa: ANN202
         sink = _Sink()
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
             for certificate_id in ids:  # one PDF in memory at a time
@@ -183,7 +194,7 @@ def download_zip(course_id: int):
                 yield sink.take()
         yield sink.take()
 
-    return Response(generate(), mimetype="application/zip",
+    return Response(stream_with_context(generate()), mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{course.slug}-certificates.zip"'})
 
 
@@ -226,14 +237,11 @@ def revoke(public_id: str):
     if not form.validate_on_submit():
         flash(_("Please give a reason; it is shown on the verification page."), "danger")
         return course_certificates(course_id), 400
-    try:
+    with write() as outcome:
         services.revoke(certificate, form.reason.data, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return course_certificates(course_id), error.status_code
-    db.session.commit()
-    deliver_after_commit()
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return course_certificates(course_id), outcome.error.status_code
     flash(_("Certificate %(serial)s revoked; the holder has been told.", serial=certificate.serial), "success")
     return redirect(url_for("certificates.course_certificates", course_id=course_id))
 
@@ -247,14 +255,11 @@ def reissue(public_id: str):
         abort(400)
     begin_write()
     certificate = _certificate_for_admin(public_id)
-    try:
+    with write() as outcome:
         new = services.reissue(certificate, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return course_certificates(course_id), error.status_code
-    db.session.commit()
-    deliver_after_commit()
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return course_certificates(course_id), outcome.error.status_code
     flash(_("Re-issued as %(serial)s; the old certificate now points to it.", serial=new.serial), "success")
     return redirect(url_for("certificates.course_certificates", course_id=course_id))
 
@@ -270,35 +275,24 @@ def settings(course_id: int):
         form.offers_completion_certificate.data = course.offers_completion_certificate
         form.min_attendance_rate.data = course.min_attendance_rate
         form.auto_issue_after_days.data = course.auto_issue_after_days
-        for entry, person in zip(form.signatories.entries, existing):
+        for entry, person in zip(form.signatories.entries, existing, strict=False):
             entry.form.name.data, entry.form.title.data = person.get("name", ""), person.get("title", "")
     status = 200
     if form.validate_on_submit():
-        try:
-            people = []
-            for entry, old in zip(form.signatories.entries, existing):
-                f = entry.form
-                if not f.name.data:
-                    continue
-                person = {"name": f.name.data, "title": f.title.data or ""}
-                upload = f.image.data
-                if upload and getattr(upload, "filename", ""):
-                    person["image_sha256"] = services.store_signature(upload.read(), current_user).sha256
-                elif old.get("image_sha256") and not f.remove_image.data:
-                    person["image_sha256"] = old["image_sha256"]
-                people.append(person)
-            services.save_settings(
+        entries = [SignatoryEntry(
+            name=f.name.data or "", title=f.title.data or "", remove_image=bool(f.remove_image.data),
+            image=f.image.data.read() if f.image.data and getattr(f.image.data, "filename", "") else None)
+            for f in (entry.form for entry in form.signatories.entries)]
+        with write() as outcome:
+            save_settings(
                 course, attendance=form.offers_attendance_certificate.data, completion=form.offers_completion_certificate.data,
-                min_rate=form.min_attendance_rate.data, auto_days=form.auto_issue_after_days.data, signatories=people,
+                min_rate=form.min_attendance_rate.data, auto_days=form.auto_issue_after_days.data, signatories=entries,
                 actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-            status = error.status_code
-        else:
-            db.session.commit()
+        if not outcome.error:
             flash(_("Certificate settings saved."), "success")
             return redirect(url_for("certificates.course_certificates", course_id=course_id))
+        flash(outcome.error.message, "danger")
+        status = outcome.error.status_code
     elif request.method == "POST":
         status = 400
     return render_template("certificates/settings.html", course=course, form=form, existing=existing), status

@@ -13,7 +13,7 @@ and the concurrency tests race every caller of it.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -35,10 +35,16 @@ def compare_and_set(obj: Any, *conditions: sa.ColumnElement[bool], **values: Any
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(obj)
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def changed_rows(statement: sa.Update | sa.Delete) -> int:
     """Run a conditional UPDATE or DELETE (without touching the ORM's copies) and return
     how many rows it changed: the count that decides what the caller does next."""
-    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+    return rowcount(db.session.execute(statement.execution_options(synchronize_session=False)))
+
+
+def rowcount(result: sa.Result) -> int:
+    """The rows an UPDATE, DELETE or INSERT changed (its result is a CursorResult; the
+    session's `execute` is typed as returning any Result)."""
+    return cast(sa.CursorResult, result).rowcount

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
 from babel.dates import format_timedelta
-from flask_babel import get_locale, lazy_gettext as _l
+from flask import Flask, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 

@@ -10,7 +10,6 @@ from werkzeug.routing import IntegerConverter
 
 from app.core.errors import DomainError
 
-
 MAX_DB_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL (and we use)
 
 

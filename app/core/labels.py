@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import enum
 
-from flask_babel import get_locale, lazy_gettext as _l, lazy_pgettext
+from flask_babel import get_locale, lazy_pgettext
+from flask_babel import lazy_gettext as _l
 
 _LABELS = {
     # course kinds

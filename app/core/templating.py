@@ -6,8 +6,8 @@ import re
 
 from flask import Flask, current_app, request
 from flask_babel import get_locale, get_translations
-from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_npgettext, _make_new_pgettext  # noqa: PLC2701 - the wrappers Jinja installs itself
 from flask_login import current_user
+from jinja2.ext import _make_new_gettext, _make_new_ngettext, _make_new_npgettext, _make_new_pgettext  # noqa: PLC2701 - the wrappers Jinja installs itself
 from markupsafe import Markup, escape
 
 from app.core import numbers, timezones

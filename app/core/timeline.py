@@ -30,11 +30,11 @@ class Week:
     @property
     def start_utc(self) -> dt.datetime:
         # a day of slack on both sides: sessions are placed on their course's local day
-        return dt.datetime.combine(self.monday - dt.timedelta(days=1), dt.time(0), zone(self.tz_name)).astimezone(dt.timezone.utc)
+        return dt.datetime.combine(self.monday - dt.timedelta(days=1), dt.time(0), zone(self.tz_name)).astimezone(dt.UTC)
 
     @property
     def end_utc(self) -> dt.datetime:
-        return dt.datetime.combine(self.monday + dt.timedelta(days=8), dt.time(0), zone(self.tz_name)).astimezone(dt.timezone.utc)
+        return dt.datetime.combine(self.monday + dt.timedelta(days=8), dt.time(0), zone(self.tz_name)).astimezone(dt.UTC)
 
     @property
     def previous(self) -> str:

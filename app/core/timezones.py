@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, match_skeleton
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # The zones people pick from; any valid IANA zone is accepted, these come first.
 COMMON_ZONES = (
@@ -27,7 +28,7 @@ COMMON_ZONES = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def all_zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 

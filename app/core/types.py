@@ -5,7 +5,7 @@ import enum
 
 import sqlalchemy as sa
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 from app.accounts.models import User
 from app.catalogue.models import Course
 from app.core.types import UTCDateTime, enum_column, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class EnrolmentStatus(enum.Enum):
@@ -27,7 +27,7 @@ HOLDS_PLACE = (EnrolmentStatus.ACCEPTED, EnrolmentStatus.COMPLETED, EnrolmentSta
 ACTIVE = (EnrolmentStatus.PENDING, EnrolmentStatus.ACCEPTED, EnrolmentStatus.WAITLISTED)
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     __tablename__ = "enrolment"
     __table_args__ = (
         sa.UniqueConstraint("course_id", "user_id"),

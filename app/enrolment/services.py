@@ -12,6 +12,8 @@ participant's language. Nothing here commits: the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -20,14 +22,15 @@ from flask_babel import gettext as _
 from app.accounts.models import User
 from app.accounts.services import require_verified
 from app.audit.services import record
+from app.catalogue import signals as catalogue_signals
 from app.catalogue.models import Course, CourseStatus, EnrolmentMode
-from app.catalogue.seats import lock_course, refresh_counts, release_seat, take_seat
+from app.catalogue.seats import lock_course, release_seat, take_seat
 from app.catalogue.services import enrolment_window
 from app.core.cas import compare_and_set
 from app.core.errors import Conflict, DomainError, NotFound
 from app.core.types import utcnow
-from app.enrolment.models import ACTIVE, HOLDS_PLACE, Enrolment, EnrolmentStatus
 from app.enrolment import signals
+from app.enrolment.models import ACTIVE, HOLDS_PLACE, Enrolment, EnrolmentStatus
 from app.extensions import db
 from app.notifications.services import queue_email
 
@@ -49,47 +52,40 @@ def get_enrolment(course_id: int, user_id: int) -> Enrolment | None:
     )
 
 
+def _positions(course_ids: list[int], enrolment_ids: list[int] | None = None) -> dict[int, int]:
+    """The one waiting-list rule: per course, first in line first (by the time put on
+    the list, then by id), 1 for the first. Positions of the courses' waiting enrolments
+    (or of `enrolment_ids` among them), in one query."""
+    ranked = (
+        sa.select(Enrolment.id.label("id"), sa.func.row_number().over(
+            partition_by=Enrolment.course_id, order_by=(Enrolment.waitlisted_at, Enrolment.id)).label("position"))
+        .where(Enrolment.course_id.in_(course_ids), Enrolment.status == S.WAITLISTED)
+        .subquery()
+    )
+    stmt = sa.select(ranked.c.id, ranked.c.position)
+    if enrolment_ids is not None:
+        stmt = stmt.where(ranked.c.id.in_(enrolment_ids))
+    return {row.id: row.position for row in db.session.execute(stmt)}
+
+
 def waitlist_position(enrolment: Enrolment) -> int | None:
     """1 for the first in line; None when not on the waiting list."""
     if enrolment.status is not S.WAITLISTED:
         return None
-    ahead = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Enrolment.course_id == enrolment.course_id,
-            Enrolment.status == S.WAITLISTED,
-            sa.or_(
-                Enrolment.waitlisted_at < enrolment.waitlisted_at,
-                sa.and_(Enrolment.waitlisted_at == enrolment.waitlisted_at, Enrolment.id < enrolment.id),
-            ),
-        )
-    )
-    return ahead + 1
+    return _positions([enrolment.course_id], [enrolment.id]).get(enrolment.id)
 
 
-def positions_of(enrolments: list[Enrolment]) -> dict[int, int]:
+def positions_of(enrolments: Sequence[Enrolment]) -> dict[int, int]:
     """Waiting-list positions of some enrolments (of any courses), in one query."""
-    ids = [e.id for e in enrolments if e.status is S.WAITLISTED]
-    if not ids:
+    waiting = [e for e in enrolments if e.status is S.WAITLISTED]
+    if not waiting:
         return {}
-    other = so.aliased(Enrolment)
-    ahead = (
-        sa.select(sa.func.count()).where(
-            other.course_id == Enrolment.course_id, other.status == S.WAITLISTED,
-            sa.or_(other.waitlisted_at < Enrolment.waitlisted_at,
-                   sa.and_(other.waitlisted_at == Enrolment.waitlisted_at, other.id < Enrolment.id)))
-        .correlate(Enrolment).scalar_subquery()
-    )
-    return dict(db.session.execute(sa.select(Enrolment.id, ahead + 1).where(Enrolment.id.in_(ids))).all())
+    return _positions(sorted({e.course_id for e in waiting}), [e.id for e in waiting])
 
 
 def waitlist_positions(course_id: int) -> dict[int, int]:
     """Every waiting enrolment's position, in one query."""
-    ids = db.session.scalars(
-        sa.select(Enrolment.id)
-        .where(Enrolment.course_id == course_id, Enrolment.status == S.WAITLISTED)
-        .order_by(Enrolment.waitlisted_at, Enrolment.id)
-    ).all()
-    return {enrolment_id: i + 1 for i, enrolment_id in enumerate(ids)}
+    return _positions([course_id])
 
 
 def waitlist_length(course_id: int) -> int:
@@ -124,7 +120,7 @@ def _load_course_for_enrolment(course_id: int) -> Course:
     return course
 
 
-def _notify(enrolment: Enrolment, move: str, **context: object) -> None:
+def _notify(enrolment: Enrolment, move: str, **context: Any) -> None:
     queue_email(enrolment.user, "enrolment", move=move, enrolment=enrolment, course=enrolment.course, **context)
 
 
@@ -285,6 +281,23 @@ def _close_with_reason(enrolment: Enrolment, status: EnrolmentStatus, allowed: t
             promote_waitlist(enrolment.course_id)
 
 
+def decide_applications(enrolments: Sequence[Enrolment], actor: User, *, approving: bool, reason: str = "") -> None:
+    """Approve or reject several applications under review, all or nothing: the first
+    refusal raises, naming whose application it was, and the caller rolls back every move.
+    Only applications under review can be ticked, so each is decided as seen pending."""
+    for enrolment in enrolments:
+        try:
+            if approving:
+                approve(enrolment, actor, seen=S.PENDING)
+            else:
+                reject(enrolment, actor, reason, seen=S.PENDING)
+        except DomainError as error:
+            refusal = DomainError(_("Nothing was changed: %(name)s — %(reason)s",
+                                    name=enrolment.user.full_name, reason=error.message))
+            refusal.status_code = error.status_code  # 409 stays 409: someone decided meanwhile
+            raise refusal from error
+
+
 def reject(enrolment: Enrolment, actor: User, reason: str, *, seen: EnrolmentStatus | None = None) -> None:
     """Staff turn down an application (or take back a place, which then frees)."""
     _close_with_reason(enrolment, S.REJECTED, (S.PENDING, S.WAITLISTED, S.ACCEPTED),
@@ -366,30 +379,6 @@ def add_participant(course_id: int, email: str, actor: User) -> Enrolment:
     return enrolment
 
 
-def change_capacity(course: Course, capacity: int | None, actor: User) -> list[Enrolment]:
-    """Set a new capacity; never below the places taken. Raising it promotes the waiting list."""
-    lock_course(course.id)
-    refresh_counts(course)
-    if capacity is not None and capacity < course.seats_taken:
-        raise EnrolmentError(
-            _("The capacity cannot be lower than the %(taken)d places already taken.", taken=course.seats_taken),
-            field="capacity",
-        )
-    old = course.capacity
-    if old == capacity:
-        return []
-    # Conditional again: a place taken meanwhile makes this fail instead of breaking the check.
-    stmt = sa.update(Course).where(Course.id == course.id)
-    if capacity is not None:
-        stmt = stmt.where(Course.seats_taken <= capacity)
-    result = db.session.execute(stmt.values(capacity=capacity).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise EnrolmentError(_("Places were taken meanwhile; please try again."), field="capacity")
-    refresh_counts(course)
-    record("course.capacity_changed", course, actor=actor, old=old, new=capacity)
-    return promote_waitlist(course.id)
-
-
 def cancel_course(course: Course, actor: User, reason: str) -> int:
     """Cancel a course: every active enrolment is cancelled and emailed. Returns how many."""
     reason = (reason or "").strip()
@@ -415,18 +404,7 @@ def _status_text(enrolment: Enrolment) -> str:
     return label(enrolment.status)
 
 
-def edit_course(course: Course | None, fields: dict, actor: User) -> Course:
-    """Save a course's fields and its capacity (which may promote the waiting list)."""
-    from app.catalogue.services import save_course
-
-    capacity = fields.pop("capacity", None)
-    if capacity is not None and capacity < 0:
-        raise EnrolmentError(_("The capacity cannot be negative."), field="capacity")
-    created = course is None
-    course = save_course(course, fields, actor)
-    if created:
-        course.capacity = capacity
-        db.session.flush()
-    else:
-        change_capacity(course, capacity, actor)
-    return course
+@catalogue_signals.capacity_changed.connect
+def _fill_new_places(course: Course) -> None:
+    """A course's capacity changed: places it freed go to the waiting list, first in first."""
+    promote_waitlist(course.id)

@@ -7,16 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.catalogue import signals
-from app.catalogue.views import course_page
 from app.catalogue.models import Course, CourseStatus, EnrolmentMode
+from app.catalogue.views import course_page
 from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.http import domain_error_to_form
+from app.core.writes import write
 from app.enrolment import services
 from app.enrolment.forms import ConfirmForm, application_form_for
 from app.enrolment.models import EnrolmentStatus
 from app.extensions import db
-from app.notifications.services import deliver_after_commit
 
 bp = Blueprint("enrolment", __name__)
 
@@ -51,7 +51,6 @@ def _enrolment_panel(_app, course: Course, user) -> dict:  # noqa: ANN001
 
 def _refused(error: DomainError, slug: str):
     """Show the course page again with the reason, and a 4xx status."""
-    db.session.rollback()
     flash(error.message, "danger")
     response = make_response(course_page(slug))
     response.status_code = error.status_code
@@ -78,13 +77,10 @@ def enrol(slug: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    begin_write()
-    try:
+    with write(begin=True) as outcome:
         enrolment = services.enrol(course.id, current_user)
-    except DomainError as error:
-        return _refused(error, slug)
-    db.session.commit()
-    deliver_after_commit()
+    if outcome.error:
+        return _refused(outcome.error, slug)
     _flash_outcome(enrolment)
     return redirect(url_for("catalogue.course_page", slug=slug))
 
@@ -103,18 +99,13 @@ def apply(slug: str):
     if request.method == "POST" and form.validate_on_submit():
         answers = {q: getattr(form, f"answer_{i}").data for i, q in enumerate(questions)}
         motivation = form.motivation.data
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             enrolment = services.enrol(course.id, current_user, motivation=motivation, answers=answers)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-            status = error.status_code
-        else:
-            db.session.commit()
-            deliver_after_commit()
+        if not outcome.error:
             _flash_outcome(enrolment)
             return redirect(url_for("participant.dashboard"))
+        domain_error_to_form(outcome.error, form)
+        status = outcome.error.status_code
     return render_template("enrolment/apply.html", course=course, form=form, window=window, existing=existing), status
 
 
@@ -136,11 +127,9 @@ def withdraw(slug: str):
     enrolment = services.get_enrolment(course.id, current_user.id)
     if enrolment is None:
         abort(404)
-    try:
+    with write() as outcome:
         services.withdraw(enrolment, current_user)
-    except DomainError as error:
-        return _refused(error, slug)
-    db.session.commit()
-    deliver_after_commit()
+    if outcome.error:
+        return _refused(outcome.error, slug)
     flash(_("You have withdrawn from %(course)s.", course=course.title), "info")
     return redirect(url_for("participant.dashboard"))

@@ -10,7 +10,7 @@ from app.accounts.models import User
 from app.catalogue.models import Course
 from app.core.types import UTCDateTime, enum_column, utcnow
 from app.enrolment.models import Enrolment
-from app.extensions import db
+from app.extensions import Model
 
 
 class QuestionKind(enum.Enum):
@@ -21,7 +21,7 @@ class QuestionKind(enum.Enum):
     TEXT = "text"          # free text
 
 
-class Survey(db.Model):
+class Survey(Model):
     """The survey of one course. Questions may change until the invitations go out
     (`invited_at`); it takes answers until `closes_at`."""
 
@@ -44,7 +44,7 @@ class Survey(db.Model):
         return self.invited_at is not None and self.closes_at is not None and now < self.closes_at
 
 
-class SurveyQuestion(db.Model):
+class SurveyQuestion(Model):
     """One question, its text in every language ({"en": …, "it": …, "zh": …}) and, for
     choices, [{"value": …, "en": …, "it": …, "zh": …}]. `key` marks the questions the
     impact report reads (satisfaction, relevance, nps, knowledge_before, travel_mode …)."""
@@ -68,7 +68,7 @@ class SurveyQuestion(db.Model):
     instructor: so.Mapped[User | None] = so.relationship()
 
 
-class SurveyResponse(db.Model):
+class SurveyResponse(Model):
     """One person's answers. The enrolment is kept only so that a person answers once and
     finds their answers in their data export; no staff screen, report or export reads it."""
 
@@ -86,7 +86,7 @@ class SurveyResponse(db.Model):
     answers: so.Mapped[list[SurveyAnswer]] = so.relationship(cascade="all, delete-orphan", back_populates="response")
 
 
-class SurveyAnswer(db.Model):
+class SurveyAnswer(Model):
     __tablename__ = "survey_answer"
     __table_args__ = (sa.UniqueConstraint("response_id", "question_id"),)
 

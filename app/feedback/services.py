@@ -4,7 +4,6 @@ aggregate only (never fewer than MIN_RESPONSES answers broken down)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -172,7 +171,7 @@ def update_question(survey: Survey, question: SurveyQuestion, actor: User, *, te
         if question.key == "travel_mode":  # the impact report reads these values
             if [c["value"] for c in parsed] != [c["value"] for c in question.choices]:
                 raise SurveyError(_("The travel choices can be reworded, not added or removed."), field="choices")
-            parsed = [dict(c, value=old["value"]) for c, old in zip(parsed, question.choices)]
+            parsed = [dict(c, value=old["value"]) for c, old in zip(parsed, question.choices, strict=True)]
         question.choices = parsed
     record("survey.question_changed", survey.course, actor=actor, question=question.id)
 
@@ -272,10 +271,12 @@ class SurveyClosed(DomainError):
     status_code = 410
 
 
-@dataclass
-class Problems(Exception):
-    """Answers that break a rule: question id → message. Nothing is saved."""
-    errors: dict[int, str] = field(default_factory=dict)
+class Problems(DomainError):
+    """Answers that break a rule: `errors` maps question id → message. Nothing is saved."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Some answers need another look."))
+        self.errors: dict[int, str] = {}
 
 
 def submit(token: str, raw: dict[int, list[str]], *, language: str, now: dt.datetime | None = None) -> SurveyResponse:
@@ -312,8 +313,8 @@ def submit(token: str, raw: dict[int, list[str]], *, language: str, now: dt.date
                 continue
             answer.text = values[0]
         elif q.kind is QuestionKind.MULTIPLE:
-            allowed = [c["value"] for c in q.choices]
-            if any(v not in allowed for v in values):
+            offered = [c["value"] for c in q.choices]
+            if any(v not in offered for v in values):
                 problems.errors[q.id] = _("Choose among the options.")
                 continue
             answer.choices = [v for v in allowed if v in values]

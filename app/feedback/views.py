@@ -3,18 +3,21 @@ that admins and a course's lead or instructors see (aggregates only)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, gettext as _, refresh
+from flask_babel import get_locale, refresh
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.accounts.access import admin_required
 from app.catalogue.models import Course
-from app.core.auth import admin_required
 from app.core.db import begin_write
 from app.core.errors import DomainError
 from app.core.forms import ConfirmForm
 from app.core.http import domain_error_to_form
 from app.core.types import utcnow
+from app.core.writes import write
 from app.extensions import db, limiter
-from app.feedback import results as survey_results, services
+from app.feedback import results as survey_results
+from app.feedback import services
 from app.feedback.forms import QuestionForm
 from app.feedback.models import QuestionKind
 from app.feedback.template import SCALE_ENDS
@@ -53,29 +56,23 @@ def answer(token: str):
                                message=_("This survey is closed. Thank you all the same.")), 410
     questions = services.asked(survey, survey.course)
     form = ConfirmForm()
-    errors: dict[int, str] = {}
     given: dict[int, list[str]] = {}
     if request.method == "POST":
         if not form.validate_on_submit():
             flash(_("This form has expired. Please send it again."), "danger")
             return _survey_page(survey, questions, token, lang, form, {}, {}, 400)
         given = {q.id: request.form.getlist(f"q{q.id}") for q in questions}
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             services.submit(token, given, language=lang, now=now)
-        except services.Problems as problems:
-            db.session.rollback()
-            errors = problems.errors
-        except DomainError as error:
-            db.session.rollback()
-            if isinstance(error, services.AlreadyAnswered):
-                return render_template("feedback/thanks.html", course=survey.course, again=True), 409
-            return _closed_or_gone(error)
-        else:
-            db.session.commit()
+        refusal = outcome.error
+        if refusal is None:
             return redirect(url_for("feedback.thanks", token=token))
-        flash(_("Some answers need another look."), "danger")
-        return _survey_page(survey, questions, token, lang, form, errors, given, 400)
+        if isinstance(refusal, services.AlreadyAnswered):
+            return render_template("feedback/thanks.html", course=survey.course, again=True), 409
+        if not isinstance(refusal, services.Problems):
+            return _closed_or_gone(refusal)
+        flash(refusal.message, "danger")
+        return _survey_page(survey, questions, token, lang, form, refusal.errors, given, 400)
     return _survey_page(survey, questions, token, lang, form, {}, {}, 200)
 
 
@@ -129,14 +126,12 @@ def editor(course_id: int):
     if form.validate_on_submit():
         begin_write()
         survey = services.survey_for(course)
-        try:
+        with write() as outcome:
             services.add_question(survey, current_user, kind=QuestionKind(form.kind.data), texts=form.texts(),
                                   choices=form.choices.data or "", required=form.required.data)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-            return _editor(course, form, error.status_code)
-        db.session.commit()
+        if outcome.error:
+            domain_error_to_form(outcome.error, form)
+            return _editor(course, form, outcome.error.status_code)
         flash(_("Question added."), "success")
         return redirect(url_for("feedback.editor", course_id=course.id))
     begin_write()
@@ -147,15 +142,12 @@ def _question_change(course_id: int, question_id: int, change, done: str):  # no
     course = db.get_or_404(Course, course_id)
     begin_write()
     survey = services.survey_for(course)
-    try:
-        question = services.question_of(survey, question_id)
-        change(survey, question)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    with write() as outcome:
+        change(survey, services.question_of(survey, question_id))
+    if outcome.error:
+        flash(outcome.error.message, "danger")
         begin_write()
-        return _editor(course, status=error.status_code)
-    db.session.commit()
+        return _editor(course, status=outcome.error.status_code)
     if done:
         flash(done, "success")
     return redirect(url_for("feedback.editor", course_id=course.id, _anchor=f"question-{question_id}"))

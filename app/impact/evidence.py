@@ -23,7 +23,8 @@ from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from PIL import Image
 from reportlab.lib.colors import HexColor, white
 from reportlab.lib.pagesizes import A4
@@ -138,7 +139,7 @@ def _logo(data: bytes | None) -> tuple[ImageReader | None, float, float]:
     if not data:
         return None, 0, 0
     try:
-        image = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
+        image: Image.Image = Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
         image.load()
         if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK"):
             image = image.convert("RGBA")
@@ -235,7 +236,7 @@ def _course(course_id: int) -> Course:
 
 
 def _cohort_names(course_id: int) -> dict[int, str]:
-    return dict(db.session.execute(sa.select(Cohort.id, Cohort.name).where(Cohort.course_id == course_id)).all())
+    return dict(db.session.execute(sa.select(Cohort.id, Cohort.name).where(Cohort.course_id == course_id)).tuples().all())
 
 
 def _marks(where: sa.ColumnElement[bool]) -> dict[tuple[int, int], Attendance]:

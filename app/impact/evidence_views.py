@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort
 from flask_login import current_user
 
-from app.core.auth import staff_required
+from app.accounts.access import staff_required
 from app.extensions import db
 from app.impact import evidence
 from app.schedule.models import CourseSession

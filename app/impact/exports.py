@@ -26,8 +26,8 @@ def workbook(report: Report) -> bytes:
     for name, value in describe(report.filters):
         first.append([str(name), value])
     first.append([])
-    for name, value, unit in key_figures(report):
-        first.append([str(name), value, unit])
+    for name, figure, unit in key_figures(report):
+        first.append([str(name), figure, unit])
     first.column_dimensions["A"].width = 44
     used = {first.title}
     for table in report.tables.values():

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import OrganisationType, User
 from app.catalogue.models import Course, CourseKind, CourseStatus
@@ -164,7 +166,9 @@ def _reach(report: Report, f: Filters, scope, placed: sa.Select) -> None:  # noq
         earlier.user_id == firsts.c.user_id, earlier.status.in_(HOLDS_PLACE),
         earlier_course.id == earlier.course_id, earlier_course.starts_on < firsts.c.first,
         earlier_course.status.in_((CourseStatus.PUBLISHED, CourseStatus.ARCHIVED))))) or 0
-    countries, types, genders = Counter(), Counter(), Counter()
+    countries: Counter[str] = Counter()
+    types: Counter[str] = Counter()
+    genders: Counter[str] = Counter()
     for country, otype, gender, n in groups:
         countries[country or ""] += n
         types[otype.value if otype else ""] += n
@@ -213,7 +217,7 @@ def _country_name(code: str) -> str:
 
 # --- delivery ------------------------------------------------------------------------------
 
-def _delivery(report: Report, scope, places: list, courses: dict, now: dt.datetime) -> None:  # noqa: ANN001
+def _delivery(report: Report, scope, places: Sequence, courses: dict, now: dt.datetime) -> None:  # noqa: ANN001
     sessions = db.session.execute(
         sa.select(CourseSession.id, CourseSession.course_id, CourseSession.cohort_id, CourseSession.starts_at,
                   CourseSession.ends_at, CourseSession.counts_for_attendance)
@@ -241,7 +245,8 @@ def _delivery(report: Report, scope, places: list, courses: dict, now: dt.dateti
         elif status is AttendanceStatus.EXCUSED:
             excused += n if session_id in counting else 0
     # Expected attendances: each session counting for attendance × the people of its cohort (or course).
-    by_course_cohort, by_course = Counter(), Counter()
+    by_course_cohort: Counter[tuple[int, int | None]] = Counter()
+    by_course: Counter[int] = Counter()
     for course_id, cohort_id, _status, n in places:
         by_course_cohort[(course_id, cohort_id)] += n
         by_course[course_id] += n
@@ -278,9 +283,9 @@ def _effectiveness(report: Report, scope, courses: dict) -> None:  # noqa: ANN00
     surveys = db.session.execute(sa.select(Survey.id, Survey.course_id, Survey.invited_count).where(
         Survey.course_id.in_(sa.select(scope.c.id)), Survey.invited_at.is_not(None))).all()
     in_range = sa.select(Survey.id).where(Survey.course_id.in_(sa.select(scope.c.id)), Survey.invited_at.is_not(None))
-    responses = dict(db.session.execute(
+    responses: dict[int, int] = dict(db.session.execute(
         sa.select(SurveyResponse.survey_id, sa.func.count(SurveyResponse.id))
-        .where(SurveyResponse.survey_id.in_(in_range)).group_by(SurveyResponse.survey_id)).all())
+        .where(SurveyResponse.survey_id.in_(in_range)).group_by(SurveyResponse.survey_id)).tuples().all())
     # Answers counted by survey, question and value: at most eleven rows a question.
     counts = db.session.execute(
         sa.select(SurveyQuestion.survey_id, SurveyQuestion.key, SurveyAnswer.number, sa.func.count(SurveyAnswer.id))

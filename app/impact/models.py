@@ -6,10 +6,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.core.types import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class ImpactReport(db.Model):
+class ImpactReport(Model):
     """A PDF impact report asked for on the dashboard, built by the `build_impact_reports`
     job (a large range takes a while) into the instance folder; `progress` is a percentage."""
 

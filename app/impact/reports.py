@@ -13,7 +13,8 @@ from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.catalogue.models import Programme

@@ -7,20 +7,21 @@ import io
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.accounts.access import staff_required
 from app.catalogue.models import CourseKind, Programme
-from app.core.auth import staff_required
 from app.core.db import begin_write
 from app.core.forms import ConfirmForm
 from app.core.http import csv_response
 from app.extensions import db, limiter
+from app.feedback.services import MIN_RESPONSES
 from app.impact import co2, exports, metrics
 from app.impact.charts import report_charts
 from app.impact.models import ImpactReport
 from app.impact.reports import methodology_paragraphs, queue_report
-from app.feedback.services import MIN_RESPONSES
 
 bp = Blueprint("impact", __name__, url_prefix="/admin/impact")
 

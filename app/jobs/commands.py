@@ -20,14 +20,15 @@ def run() -> None:
 @click.argument("jobs", nargs=-1)
 def run_once(jobs: tuple[str, ...]) -> None:
     """Run the named jobs (or all) once, recorded like scheduled runs, then exit."""
-    from app.jobs.scheduler import job_table, run_recorded
+    from app.jobs.scheduler import run_recorded
+    from app.jobs.table import job_table
 
     table = job_table()
     unknown = [j for j in jobs if j not in table]
     if unknown:
         raise click.ClickException(f"Unknown job(s): {', '.join(unknown)}. Known: {', '.join(table)}.")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    from app.jobs.services import take_requests
+    from app.jobs.requests import take_requests
 
     take_requests(list(jobs or table))  # a waiting "Run now" of these jobs is answered by this run
     for job_id in jobs or table:

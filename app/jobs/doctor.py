@@ -7,13 +7,13 @@ on /admin/jobs), and an operator whenever in doubt: it exits 1 naming every viol
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from app.catalogue.models import Course
+from app.certificates.batches import HEARTBEAT_TIMEOUT
 from app.certificates.models import BatchStatus, Certificate, CertificateBatch, CertificateStatus
-from app.certificates.services import HEARTBEAT_TIMEOUT
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
 from app.extensions import db

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.core.types import UTCDateTime, enum_column, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class JobOutcome(enum.Enum):
@@ -16,7 +16,7 @@ class JobOutcome(enum.Enum):
     ERROR = "error"
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     __tablename__ = "job_run"
     __table_args__ = (
         # Runs pile up every minute for years: the latest run of each job, and recent failures,
@@ -35,7 +35,7 @@ class JobRun(db.Model):
     host: so.Mapped[str | None] = so.mapped_column(sa.String(100))
 
 
-class JobRequest(db.Model):
+class JobRequest(Model):
     """'Run this job now', asked from the web and taken up by the scheduler process."""
 
     __tablename__ = "job_request"

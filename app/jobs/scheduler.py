@@ -1,12 +1,13 @@
 """The one scheduler process: `flask scheduler run`. Web workers never build one."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
 import threading
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -17,6 +18,8 @@ from app.core.db import begin_write, writer_transactions
 from app.core.types import utcnow
 from app.extensions import db
 from app.jobs.models import JobOutcome, JobRun
+from app.jobs.requests import take_requests
+from app.jobs.table import job_table
 
 log = logging.getLogger("ponte.scheduler")
 
@@ -52,36 +55,8 @@ def run_recorded(app: Flask, job_id: str, func: Callable[[], dict | None]) -> No
         db.session.remove()
 
 
-def job_table() -> dict[str, tuple[Callable[[], dict | None], dict]]:
-    """Every periodic job: id → (function, trigger arguments)."""
-    from app.certificates.services import run_queued_batches
-    from app.feedback.services import survey_mailings
-    from app.impact.reports import build_pending_reports
-    from app.jobs import doctor, services
-    from app.privacy import export, retention
-    from app.notifications.services import deliver_pending
-
-    return {
-        "deliver_outbox": (deliver_pending, {"trigger": "interval", "seconds": 10}),
-        "session_reminders": (services.send_session_reminders, {"trigger": "interval", "seconds": 60}),
-        "certificate_batches": (run_queued_batches, {"trigger": "interval", "seconds": 15}),
-        "auto_issue_certificates": (services.auto_issue_certificates, {"trigger": "interval", "minutes": 30}),
-        "promote_waitlists": (services.promote_waitlists, {"trigger": "interval", "minutes": 10}),
-        "expire_reset_tokens": (services.expire_reset_tokens, {"trigger": "interval", "hours": 6}),
-        "prune_job_runs": (services.prune_job_runs, {"trigger": "cron", "hour": 3, "minute": 40}),
-        "purge_unverified_accounts": (services.purge_unverified_accounts, {"trigger": "cron", "hour": 3, "minute": 50}),
-        "apply_retention": (retention.apply_retention, {"trigger": "cron", "hour": 3, "minute": 55}),
-        "survey_mailings": (survey_mailings, {"trigger": "interval", "minutes": 15}),
-        "impact_reports": (build_pending_reports, {"trigger": "interval", "seconds": 30}),
-        "build_exports": (export.build_pending_exports, {"trigger": "interval", "seconds": 60}),
-        "doctor": (doctor.nightly, {"trigger": "cron", "hour": 4, "minute": 10}),
-    }
-
-
 def run_requested(app: Flask) -> None:
     """Run the jobs an admin asked for ("run now" rows)."""
-    from app.jobs.services import take_requests
-
     with app.app_context():
         requested = take_requests()
         db.session.remove()
@@ -112,10 +87,9 @@ def run_forever(app: Flask) -> None:
     stop_asked = threading.Event()
 
     def _shutdown() -> None:
-        try:
-            scheduler.shutdown(wait=True)  # running jobs finish their transaction
-        except SchedulerNotRunningError:
-            pass  # not started yet: _started() will come back here
+        # Running jobs finish their transaction; not started yet: _started() comes back here.
+        with contextlib.suppress(SchedulerNotRunningError):
+            scheduler.shutdown(wait=True)
 
     def _stop(signum, _frame):  # noqa: ANN001
         log.info("signal %s: stopping the scheduler", signum)

@@ -8,18 +8,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from app.accounts.models import PasswordResetToken, User
+from app.accounts.models import PasswordResetToken
 from app.catalogue.models import Course, CourseStatus
-from app.core.cas import changed_rows, compare_and_set
+from app.core.cas import changed_rows, compare_and_set, rowcount
 from app.core.db import begin_write
 from app.core.timezones import local_date
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
 from app.enrolment.services import promote_waitlist
 from app.extensions import db
-from app.jobs.models import JobRequest, JobRun
+from app.jobs.models import JobRun
 from app.notifications.services import queue_email
-from app.schedule.ical import build_calendar
 from app.schedule.models import CourseSession, SessionStatus
 from app.schedule.services import affected_people
 
@@ -63,14 +62,6 @@ def send_session_reminders(now: dt.datetime | None = None) -> dict[str, int]:
                     queued += 1
             db.session.commit()
     return {"queued": queued}
-
-
-def _session_ics(ref: str) -> tuple[str, bytes, str, str]:
-    session_id, person_id = (int(x) for x in ref.split(":"))
-    session = db.session.get(CourseSession, session_id)
-    person = db.session.get(User, person_id)
-    join = {session.id} if session.join_url and person is not None else set()
-    return "session.ics", build_calendar([session], name=session.course.title, join_links_for=join), "text", "calendar"
 
 
 def auto_issue_certificates(now: dt.datetime | None = None) -> dict[str, int]:
@@ -134,7 +125,7 @@ def expire_reset_tokens(now: dt.datetime | None = None) -> dict[str, int]:
         PasswordResetToken.expires_at < now - dt.timedelta(days=1),
         PasswordResetToken.used_at < now - dt.timedelta(days=1))))
     db.session.commit()
-    return {"deleted": result.rowcount}
+    return {"deleted": rowcount(result)}
 
 
 def purge_unverified_accounts(now: dt.datetime | None = None) -> dict[str, int]:
@@ -154,46 +145,3 @@ def prune_job_runs(now: dt.datetime | None = None) -> dict[str, int]:
     deleted = changed_rows(sa.delete(JobRun).where(JobRun.started_at < now - dt.timedelta(days=days)))
     db.session.commit()
     return {"deleted": deleted}
-
-
-def request_run(job_id: str, actor: User) -> JobRequest | None:
-    """'Run now', from the web: a row the scheduler process picks up (the web never runs
-    jobs). One waiting request per job, however many clicks: a partial unique index lets
-    one insert win; returns None when the job was already asked for."""
-    from app.audit.services import record
-    from app.jobs.scheduler import job_table
-
-    if job_id not in job_table():
-        raise KeyError(job_id)
-    req = JobRequest(job_id=job_id, requested_by_id=actor.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(req)
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        return None
-    record("job.requested", None, actor=actor, job=job_id)
-    return req
-
-
-def take_requests(job_ids: list[str] | None = None) -> list[str]:
-    """Claim the pending 'run now' requests (of `job_ids`, or all), with a conditional
-    UPDATE each: one scheduler takes each request."""
-    begin_write()
-    stmt = sa.select(JobRequest.id).where(JobRequest.taken_at.is_(None))
-    if job_ids is not None:
-        stmt = stmt.where(JobRequest.job_id.in_(job_ids))
-    ids = db.session.scalars(stmt).all()
-    taken = []
-    for request_id in ids:
-        claimed = db.session.execute(sa.update(JobRequest).where(JobRequest.id == request_id, JobRequest.taken_at.is_(None))
-                                     .values(taken_at=utcnow()))
-        if claimed.rowcount == 1:
-            taken.append(db.session.get(JobRequest, request_id).job_id)
-    db.session.commit()
-    return taken
-
-
-from app.notifications.services import register_attachment_provider  # noqa: E402
-
-register_attachment_provider("session_ics", _session_ics)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.core.types import UTCDateTime, enum_column, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
 class OutboxStatus(enum.Enum):
@@ -17,7 +17,7 @@ class OutboxStatus(enum.Enum):
     FAILED = "failed"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An email waiting to leave. Queued in the caller's transaction; sent once."""
 
     __tablename__ = "outbox_message"

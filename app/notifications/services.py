@@ -5,20 +5,22 @@ import datetime as dt
 import logging
 import os
 import socket
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from email.message import EmailMessage
 from email.utils import formataddr
-from contextlib import nullcontext
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, render_template
-from flask_babel import force_locale, gettext as _
+from flask import Flask, current_app, g, has_request_context, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
-from app.core.cas import changed_rows, compare_and_set
+from app.core.cas import changed_rows, compare_and_set, rowcount
 from app.core.db import begin_write, deferred_reads
 from app.core.errors import Conflict
 from app.core.types import utcnow
-from app.extensions import db
+from app.extensions import Model, db
 from app.notifications.backends import get_backend
 from app.notifications.models import OutboxMessage, OutboxStatus
 
@@ -91,6 +93,8 @@ def queue_email(
                 db.session.flush()
         except sa.exc.IntegrityError:
             return None
+    if has_request_context():
+        g.ponte_queued_mail = True  # delivered after the view's commit, when so configured
     if portable is not None:
         g.setdefault("ponte_unrendered", []).append(message.id)
     return message
@@ -120,8 +124,8 @@ def _portable(context: dict) -> dict | None:
     """The context as JSON: rows as {"$row": table, "id": n}, lists of rows, dates and
     plain values. None when something else is in it (then it is rendered at once)."""
     def one(value: Any) -> Any:
-        if isinstance(value, db.Model) and getattr(value, "id", None) is not None:
-            return {"$row": value.__class__.__name__, "id": value.id}  # __class__: also through current_user
+        if isinstance(value, Model) and getattr(value, "id", None) is not None:
+            return {"$row": value.__class__.__name__, "id": value.id}  # type: ignore[attr-defined]  # every model has one  # __class__: also through current_user
         if isinstance(value, list | tuple):
             return [one(v) for v in value]
         if isinstance(value, dt.datetime):
@@ -139,13 +143,13 @@ def _portable(context: dict) -> dict | None:
 
 
 def _revive(portable: dict) -> dict:
-    registry = db.Model.registry._class_registry  # noqa: SLF001 - SQLAlchemy's own map of model names
+    registry = Model.registry._class_registry  # noqa: SLF001 - SQLAlchemy's own map of model names
 
     def one(value: Any) -> Any:
         if isinstance(value, list):
             return [one(v) for v in value]
         if isinstance(value, dict) and "$row" in value:
-            return db.session.get(registry[value["$row"]], value["id"])
+            return db.session.get(registry[value["$row"]], value["id"])  # type: ignore[arg-type]  # a model class
         if isinstance(value, dict) and "$datetime" in value:
             return dt.datetime.fromisoformat(value["$datetime"])
         if isinstance(value, dict) and "$date" in value:
@@ -155,7 +159,7 @@ def _revive(portable: dict) -> dict:
     return {key: one(value) for key, value in portable.items()}
 
 
-def render_pending(message_ids: list[int] | None = None) -> int:
+def render_pending(message_ids: Sequence[int] | None = None) -> int:
     """Render queued messages that wait for it (those of `message_ids`, or all), each in
     its own short write after reading and rendering: the write lock is held only for the
     UPDATE. A message someone else rendered meanwhile is left alone. Returns how many."""
@@ -222,7 +226,7 @@ def claim(message_id: int, worker: str) -> bool:
         .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=now)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:
@@ -240,18 +244,22 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     return email
 
 
-_attachment_providers: dict[str, Any] = {}
+#: (filename, content, maintype, subtype) of one attachment, built at delivery from its reference.
+Attachment = tuple[str, bytes, str, str]
+_PROVIDERS = "ponte.attachment_providers"
 
 
-def register_attachment_provider(kind: str, provider: Any) -> None:
-    """Higher packages (certificates, schedule) register how to build their attachments."""
-    _attachment_providers[kind] = provider
+def register_attachment_provider(app: Flask, kind: str, provider: Callable[[str], Attachment]) -> None:
+    """How an email's attachment of `kind` is built from its reference. Higher packages
+    provide these (a certificate's PDF, a session's iCalendar); create_app registers each
+    one by name, so what a message can carry never depends on which module was imported."""
+    app.extensions.setdefault(_PROVIDERS, {})[kind] = provider
 
 
-def _attachments(message: OutboxMessage) -> list[tuple[str, bytes, str, str]]:
+def _attachments(message: OutboxMessage) -> list[Attachment]:
     if not message.attachment_kind:
         return []
-    provider = _attachment_providers.get(message.attachment_kind)
+    provider = current_app.extensions.get(_PROVIDERS, {}).get(message.attachment_kind)
     if provider is None:
         raise RuntimeError(f"no attachment provider for {message.attachment_kind!r}")
     return [provider(message.attachment_ref)]
@@ -344,6 +352,13 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
             counts["sent"] += 1
         db.session.commit()
     return counts
+
+
+def deliver_on_commit(_app: Flask) -> None:
+    """Receiver of `core.writes.committed` (connected by create_app): a write that queued
+    emails has them delivered after its commit, when so configured."""
+    if g.pop("ponte_queued_mail", False):
+        deliver_after_commit()
 
 
 def deliver_after_commit() -> None:

@@ -8,24 +8,23 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.accounts.forms import ReportingForm
 from app.accounts.models import User
-from app.accounts.services import regenerate_calendar_token
+from app.accounts.services import dismiss_reporting_request, regenerate_calendar_token, update_profile
 from app.catalogue.models import Course
+from app.certificates import services as certificate_services
+from app.certificates.models import Certificate, CertificateStatus
+from app.core.db import begin_write
 from app.core.http import external_url
 from app.core.timeline import week_of
 from app.core.types import utcnow
 from app.enrolment import services as enrolment_services
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import Enrolment
-from app.core.db import begin_write
 from app.extensions import db, limiter
-from app.schedule import services as schedule
-from app.schedule.ical import build_calendar
-from app.certificates import services as certificate_services
-from app.accounts.forms import ReportingForm
-from app.accounts.services import dismiss_reporting_request, update_profile
 from app.feedback.services import waiting_for
-from app.certificates.models import Certificate, CertificateStatus
+from app.schedule.ical import build_calendar
+from app.schedule.timetable import by_course_day, personal_sessions
 from app.teaching import services as teaching
 
 bp = Blueprint("participant", __name__, url_prefix="/me")
@@ -46,7 +45,7 @@ def _dashboard_page(reporting_form: ReportingForm | None = None, status: int = 2
         .order_by(Course.starts_on.desc())
     ).all()
     positions = enrolment_services.positions_of(enrolments)
-    upcoming = schedule.personal_sessions(current_user, start=utcnow(), end=utcnow() + dt.timedelta(days=14),
+    upcoming = personal_sessions(current_user, start=utcnow(), end=utcnow() + dt.timedelta(days=14),
                                           include_cancelled=False, limit=8)
     placed = [e for e in enrolments if e.holds_place]
     progress = teaching.progress_for(None, placed)
@@ -105,9 +104,9 @@ def timetable():
     week = week_of(request.args.get("week"), current_user.timezone)
     if week is None:
         abort(400)
-    items = schedule.personal_sessions(current_user, week.start_utc, week.end_utc)
+    items = personal_sessions(current_user, week.start_utc, week.end_utc)
     feed_url = external_url("participant.calendar_feed", token=current_user.calendar_token)
-    return render_template("schedule/week.html", week=week, by_day=schedule.by_course_day(items), endpoint="participant.timetable",
+    return render_template("schedule/week.html", week=week, by_day=by_course_day(items), endpoint="participant.timetable",
                            title=_("My timetable"), feed_url=feed_url, regenerate_form=ConfirmForm(),
                            join_links={s.id for s in items if s.join_url})
 
@@ -139,7 +138,7 @@ def calendar_feed(token: str):
     user = db.session.scalar(sa.select(User).where(User.calendar_token == token))
     if user is None or not user.is_active:
         abort(404)
-    sessions = schedule.personal_sessions(user)
+    sessions = personal_sessions(user)
     body = build_calendar(sessions, name=_("Ponte — %(name)s", name=user.full_name),
                           join_links_for={s.id for s in sessions if s.join_url})
     return Response(body, mimetype="text/calendar; charset=utf-8",

@@ -13,6 +13,7 @@ import logging
 import secrets
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -135,7 +136,7 @@ def person_data(user: User, now: dt.datetime) -> tuple[dict, list[Certificate]]:
     enrolments = db.session.scalars(sa.select(Enrolment).where(Enrolment.user_id == user.id)
                                     .options(so.joinedload(Enrolment.course)).order_by(Enrolment.id)).all()
     enrolment_ids = [e.id for e in enrolments]
-    history = {}
+    history: dict[int, list] = {}
     for event in db.session.scalars(sa.select(AuditEvent).where(
             AuditEvent.object_type == "enrolment", AuditEvent.object_id.in_(enrolment_ids)).order_by(AuditEvent.id)):
         history.setdefault(event.object_id, []).append({"at": _iso(event.created_at), "action": event.action})
@@ -222,6 +223,7 @@ def _survey_answers(enrolment_ids: list[int], lang: str) -> list[dict]:
         for a in sorted(r.answers, key=lambda a: (a.question.position, a.question_id)):
             q = a.question
             chosen = {c["value"]: text_of(c, lang) for c in q.choices}
+            value: Any
             if a.number is not None:
                 value = a.number
             elif a.choices is not None:

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.core.types import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class DataExport(db.Model):
+class DataExport(Model):
     """A person's request for a copy of their data: built in the background into a ZIP
     under the instance folder, downloadable by them for 24 hours through a link whose
     hash only is kept. One request waits at a time per person."""

@@ -3,7 +3,8 @@ request from a person's page (app/admin/people.py)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
@@ -13,8 +14,8 @@ from app.accounts.models import User
 from app.accounts.passwords import verify_password
 from app.accounts.sessions import end_session
 from app.core.db import begin_write
-from app.core.errors import DomainError
 from app.core.forms import ConfirmForm, Form, strip
+from app.core.writes import write
 from app.extensions import db, limiter
 from app.privacy import erasure, export
 
@@ -36,15 +37,12 @@ def my_data():
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             export.request_export(db.session.get(User, current_user.id))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "info")
+        if outcome.error:
+            flash(outcome.error.message, "info")
             return render_template("privacy/export.html", latest=export.latest_export(current_user.id),
-                                   form=ConfirmForm(formdata=None)), error.status_code
-        db.session.commit()
+                                   form=ConfirmForm(formdata=None)), outcome.error.status_code
         flash(_("We are preparing your copy and will email you a link within a few minutes."), "success")
         return redirect(url_for("privacy.my_data"))
     return render_template("privacy/export.html", latest=export.latest_export(current_user.id), form=ConfirmForm())
@@ -81,17 +79,14 @@ def erase_me():
                 db.session.rollback()
                 form.code.errors = [_("That code is not right.")]
             else:
-                try:
+                with write() as outcome:
                     erasure.erase(user, user)
-                except DomainError as error:  # the page says why (only lead, last admin)
-                    db.session.rollback()
-                    status = error.status_code
-                    if not erasure.only_lead_of(user):
-                        flash(error.message, "danger")
-                else:
                     end_session()
-                    db.session.commit()
+                if not outcome.error:
                     flash(_("Your account has been erased. Thank you for taking part."), "info")
                     return redirect(url_for("catalogue.home"))
+                status = outcome.error.status_code  # the page says why (only lead, last admin)
+                if not erasure.only_lead_of(user):
+                    flash(outcome.error.message, "danger")
     return render_template("privacy/erase.html", form=form, blocking=erasure.only_lead_of(user),
                            contact=current_app.config["PONTE_PRIVACY_CONTACT"]), status

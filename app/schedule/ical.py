@@ -2,11 +2,14 @@
 STATUS:CANCELLED, a VTIMEZONE for every zone used. Join links only where allowed."""
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 import icalendar
 
+from app.accounts.models import User
 from app.core.http import external_url
-
 from app.core.timezones import zone
+from app.extensions import db
 from app.schedule.models import CourseSession, SessionStatus
 
 
@@ -14,7 +17,7 @@ def session_uid(session: CourseSession) -> str:
     return f"session-{session.id}@ponte"
 
 
-def build_calendar(sessions: list[CourseSession], *, name: str, join_links_for: set[int] = frozenset()) -> bytes:
+def build_calendar(sessions: list[CourseSession], *, name: str, join_links_for: AbstractSet[int] = frozenset()) -> bytes:
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Ponte//Timetable//EN")
     cal.add("version", "2.0")
@@ -47,3 +50,13 @@ def build_calendar(sessions: list[CourseSession], *, name: str, join_links_for: 
         cal.add_component(event)
     cal.add_missing_timezones()
     return cal.to_ical()
+
+
+def session_attachment(ref: str) -> tuple[str, bytes, str, str]:
+    """A session's calendar entry attached to its reminder ("<session id>:<person id>"),
+    with the join link when that person may have it (registered by create_app)."""
+    session_id, person_id = (int(x) for x in ref.split(":"))
+    session = db.session.get(CourseSession, session_id)
+    person = db.session.get(User, person_id)
+    join = {session.id} if session.join_url and person is not None else set()
+    return "session.ics", build_calendar([session], name=session.course.title, join_links_for=join), "text", "calendar"

@@ -10,7 +10,7 @@ import sqlalchemy.orm as so
 from app.accounts.models import User
 from app.catalogue.models import Course
 from app.core.types import UTCDateTime, enum_column, utcnow
-from app.extensions import db
+from app.extensions import Model, db
 
 
 class SessionKind(enum.Enum):
@@ -29,7 +29,7 @@ class SessionStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
-class Venue(db.Model):
+class Venue(Model):
     __tablename__ = "venue"
     __table_args__ = (sa.CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),)
 
@@ -60,7 +60,7 @@ def _checkin_secret() -> str:
     return secrets.token_hex(32)
 
 
-class CourseSession(db.Model):
+class CourseSession(Model):
     __tablename__ = "course_session"
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -103,7 +103,7 @@ class CourseSession(db.Model):
         return (self.ends_at - self.starts_at).total_seconds() / 3600
 
 
-class SessionSignup(db.Model):
+class SessionSignup(Model):
     """A place on a session with its own capacity (a site-visit bus)."""
 
     __tablename__ = "session_signup"
@@ -115,7 +115,7 @@ class SessionSignup(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
 
-class SessionDecline(db.Model):
+class SessionDecline(Model):
     """"I am not coming": a participant's answer to a session with its own places, so
     that Ponte stops reminding them to sign up. Signing up later removes it."""
 

@@ -1,11 +1,13 @@
-"""Schedule rules: sessions and series in the course's local time, conflicts, sign-ups,
-timetables. Nothing here commits: the caller owns the transaction."""
+"""Schedule rules: sessions and series in the course's local time (create, change,
+cancel, one or the rest of a series), who is told of a change, venues. Double bookings
+are in `conflicts`, sign-ups for sessions with their own places in `signups`, reading
+timetables in `timetable`. Nothing here commits: the caller owns the transaction."""
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field, replace
-from itertools import groupby
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -13,26 +15,22 @@ from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.audit.services import record
-from app.catalogue.models import Course, CourseStatus
-from app.catalogue.seats import release_place, take_place
-from app.core.cas import changed_rows, compare_and_set
+from app.catalogue.models import Course
+from app.core.cas import compare_and_set
 from app.core.errors import Conflict, DomainError, NotFound
-from app.core.timezones import format_range, is_valid_zone, localize, skeleton, to_local
-from app.core.types import utcnow
-from app.enrolment import signals as enrolment_signals
+from app.core.timezones import is_valid_zone, localize, skeleton, to_local
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db
 from app.notifications.services import queue_email
-from app.schedule.cohorts import cohort_belongs, on_staff
+from app.schedule.conflicts import describe_clash, find_conflicts
 from app.schedule.models import (
     CourseSession,
-    SessionDecline,
     SessionKind,
-    SessionSignup,
     SessionStatus,
     Venue,
-    session_instructor,
 )
+from app.schedule.signals import cohort_belongs
+from app.schedule.timetable import visible_to_enrolment_clause
 
 MAX_OCCURRENCES = 200
 
@@ -47,149 +45,6 @@ class ScheduleConflict(Conflict):
     def __init__(self, message: str, clashes: list[CourseSession]):
         super().__init__(message, field="override_reason")
         self.clashes = clashes
-
-
-# --- queries ------------------------------------------------------------------------
-
-def course_sessions_query(course_id: int, *, include_cancelled: bool = True) -> sa.Select:
-    """A course's sessions in time order, with venue and instructors loaded (two queries)."""
-    stmt = (
-        sa.select(CourseSession)
-        .where(CourseSession.course_id == course_id)
-        .options(so.joinedload(CourseSession.venue), so.selectinload(CourseSession.instructors))
-        .order_by(CourseSession.starts_at, CourseSession.id)
-    )
-    if not include_cancelled:
-        stmt = stmt.where(CourseSession.status == SessionStatus.SCHEDULED)
-    return stmt
-
-
-def course_sessions(course_id: int, *, include_cancelled: bool = True) -> list[CourseSession]:
-    return list(db.session.scalars(course_sessions_query(course_id, include_cancelled=include_cancelled)).unique())
-
-
-def group_by_local_day(sessions: list[CourseSession], tz_name: str) -> list[tuple[dt.date, list[CourseSession]]]:
-    """Days in the place's zone, so a session never slides across midnight for a viewer."""
-    return [(day, list(items)) for day, items in groupby(sessions, key=lambda s: to_local(s.starts_at, tz_name).date())]
-
-
-def by_course_day(sessions: list[CourseSession]) -> dict[dt.date, list[CourseSession]]:
-    """Sessions keyed by their day in their own course's zone (a personal timetable may
-    mix Rome and Shanghai; each session stays on the day it happens there)."""
-    days: dict[dt.date, list[CourseSession]] = {}
-    for s in sessions:
-        days.setdefault(to_local(s.starts_at, s.course.timezone).date(), []).append(s)
-    return days
-
-
-def visible_to_enrolment_clause():
-    """Sessions for the whole course, or for the enrolment's own cohort."""
-    return sa.or_(CourseSession.cohort_id.is_(None), CourseSession.cohort_id == Enrolment.cohort_id)
-
-
-def personal_sessions(user: User, start: dt.datetime | None = None, end: dt.datetime | None = None,
-                      *, include_cancelled: bool = True, limit: int | None = None) -> list[CourseSession]:
-    """Sessions of the user's accepted courses (their cohort only) and the sessions they teach."""
-    as_participant = (
-        sa.select(CourseSession.id)
-        .join(Enrolment, Enrolment.course_id == CourseSession.course_id)
-        .where(Enrolment.user_id == user.id,
-               Enrolment.status.in_((EnrolmentStatus.ACCEPTED, EnrolmentStatus.COMPLETED, EnrolmentStatus.NOT_COMPLETED)),
-               visible_to_enrolment_clause())
-    )
-    as_instructor = sa.select(session_instructor.c.session_id).where(session_instructor.c.user_id == user.id)
-    stmt = (
-        sa.select(CourseSession)
-        .where(sa.or_(CourseSession.id.in_(as_participant), CourseSession.id.in_(as_instructor)))
-        .options(so.joinedload(CourseSession.course), so.joinedload(CourseSession.venue),
-                 so.selectinload(CourseSession.instructors))
-        .order_by(CourseSession.starts_at, CourseSession.id)
-    )
-    if start is not None:
-        stmt = stmt.where(CourseSession.ends_at > start)
-    if end is not None:
-        stmt = stmt.where(CourseSession.starts_at < end)
-    if not include_cancelled:
-        stmt = stmt.where(CourseSession.status == SessionStatus.SCHEDULED)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(db.session.scalars(stmt).unique())
-
-
-def join_link_sessions(sessions: list[CourseSession], course: Course, user: User | None) -> set[int]:
-    """Ids of the sessions whose join link `user` may see: accepted participants (of the
-    session's cohort), the session's instructors and admins. One query, whatever the rows."""
-    if user is None or not user.is_authenticated:
-        return set()
-    with_links = [s for s in sessions if s.join_url]
-    if not with_links:
-        return set()
-    if user.is_admin:
-        return {s.id for s in with_links}
-    enrolment = db.session.scalar(sa.select(Enrolment).where(
-        Enrolment.course_id == course.id, Enrolment.user_id == user.id))
-    holds = enrolment is not None and enrolment.holds_place
-    return {
-        s.id for s in with_links
-        if any(i.id == user.id for i in s.instructors)
-        or (holds and (s.cohort_id is None or s.cohort_id == enrolment.cohort_id))
-    }
-
-
-# --- conflicts ----------------------------------------------------------------------
-
-def find_conflicts(starts_at: dt.datetime, ends_at: dt.datetime, venue_id: int | None, instructor_ids: list[int],
-                   exclude_ids: list[int] = ()) -> list[CourseSession]:
-    """Scheduled sessions that use the same (physical) venue or an instructor at an overlapping time."""
-    clauses = []
-    if venue_id:
-        venue = db.session.get(Venue, venue_id)
-        if venue is not None and not venue.is_online:
-            clauses.append(CourseSession.venue_id == venue_id)
-    if instructor_ids:
-        clauses.append(CourseSession.id.in_(
-            sa.select(session_instructor.c.session_id).where(session_instructor.c.user_id.in_(instructor_ids))))
-    if not clauses:
-        return []
-    stmt = (
-        sa.select(CourseSession)
-        .where(CourseSession.status == SessionStatus.SCHEDULED, CourseSession.starts_at < ends_at,
-               CourseSession.ends_at > starts_at, sa.or_(*clauses))
-        .options(so.joinedload(CourseSession.course), so.joinedload(CourseSession.venue),
-                 so.selectinload(CourseSession.instructors))
-        .order_by(CourseSession.starts_at)
-    )
-    if exclude_ids:
-        stmt = stmt.where(CourseSession.id.not_in(list(exclude_ids)))
-    return list(db.session.scalars(stmt).unique())
-
-
-def describe_clash(clash: CourseSession, venue_id: int | None, instructor_ids: list[int], actor: User | None) -> str:
-    """What clashes, and when. The clashing session and its course are named only when
-    `actor` may see that course (an admin, its staff, or it is published); otherwise it is
-    "another activity", so that a draft course's confidential title never leaks."""
-    tz = clash.course.timezone
-    when = format_range(clash.starts_at, clash.ends_at, tz, None)
-    day = skeleton(to_local(clash.starts_at, tz).date(), "date")
-    who = [i.full_name for i in clash.instructors if i.id in instructor_ids]
-    named = _may_see_course(clash.course, actor)
-    if venue_id and clash.venue_id == venue_id:
-        if not named:
-            return _("%(venue)s is already booked for another activity on %(day)s, %(when)s.",
-                     venue=clash.venue.name, day=day, when=when)
-        return _("%(venue)s is already booked for “%(session)s” (%(course)s) on %(day)s, %(when)s.",
-                 venue=clash.venue.name, session=clash.title, course=clash.course.title, day=day, when=when)
-    if not named:
-        return _("%(people)s already teaches another activity on %(day)s, %(when)s.",
-                 people=", ".join(who), day=day, when=when)
-    return _("%(people)s already teaches “%(session)s” (%(course)s) on %(day)s, %(when)s.",
-             people=", ".join(who), session=clash.title, course=clash.course.title, day=day, when=when)
-
-
-def _may_see_course(course: Course, actor: User | None) -> bool:
-    if course.status is CourseStatus.PUBLISHED:
-        return True
-    return actor is not None and (actor.is_admin or on_staff(course.id, actor.id))
 
 
 # --- creating and changing sessions -------------------------------------------------
@@ -240,9 +95,8 @@ def _check_refs(course: Course, data: SessionData) -> list[User]:
         raise ScheduleError(_("A session's own places must be at least 1 (or empty for no limit)."), field="capacity")
     if data.venue_id and db.session.get(Venue, data.venue_id) is None:
         raise NotFound(_("Unknown venue."))
-    if data.cohort_id is not None:
-        if not cohort_belongs(data.cohort_id, course.id):
-            raise NotFound(_("Unknown cohort."))
+    if data.cohort_id is not None and not cohort_belongs(data.cohort_id, course.id):
+        raise NotFound(_("Unknown cohort."))
     instructors = list(db.session.scalars(sa.select(User).where(User.id.in_(data.instructor_ids or [0]))))
     if len(instructors) != len(set(data.instructor_ids)):
         raise NotFound(_("Unknown instructor."))
@@ -449,161 +303,11 @@ def affected_people(session: CourseSession) -> list[User]:
     return list(people.values())
 
 
-def notify_change(session: CourseSession, change: str, **context: object) -> None:
+def notify_change(session: CourseSession, change: str, **context: Any) -> None:
     """Email everyone the session concerns, in their language and their time zone."""
     for person in affected_people(session):
         queue_email(person, "session_changed", change=change, session=session, course=session.course,
                     tz=person.timezone, **context)
-
-
-# --- sessions with their own places -------------------------------------------------
-
-def _accepted_enrolment(session: CourseSession, user: User) -> Enrolment:
-    enrolment = db.session.scalar(sa.select(Enrolment).where(
-        Enrolment.course_id == session.course_id, Enrolment.user_id == user.id))
-    if enrolment is None or enrolment.status is not EnrolmentStatus.ACCEPTED:
-        raise NotFound(_("Only accepted participants can sign up for this session."))
-    if session.cohort_id is not None and enrolment.cohort_id != session.cohort_id:
-        raise NotFound(_("This session is for another cohort."))
-    return enrolment
-
-
-def sign_up(session: CourseSession, user: User) -> SessionSignup:
-    """Take one of the session's own places (a seat on the site-visit bus), race-safe."""
-    if session.capacity is None:
-        raise ScheduleError(_("This session needs no sign-up."))
-    if session.status is SessionStatus.CANCELLED or session.starts_at <= utcnow():
-        raise ScheduleError(_("Sign-up for this session is closed."))
-    enrolment = _accepted_enrolment(session, user)
-    already = db.session.scalar(sa.select(SessionSignup.id).where(
-        SessionSignup.session_id == session.id, SessionSignup.enrolment_id == enrolment.id))
-    if already:
-        raise Conflict(_("You have already signed up for this session."))
-    signup = SessionSignup(session_id=session.id, enrolment_id=enrolment.id)
-    try:
-        # One savepoint for the place and the row: a refusal leaves neither behind.
-        with db.session.begin_nested():
-            if not take_place(CourseSession, session.id):
-                raise Conflict(_("This session is full."))
-            db.session.add(signup)
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        raise Conflict(_("You have already signed up for this session.")) from None
-    db.session.execute(sa.delete(SessionDecline).where(  # changed their mind
-        SessionDecline.session_id == session.id, SessionDecline.enrolment_id == enrolment.id))
-    record("session.signed_up", session, actor=user, enrolment=enrolment.id)
-    return signup
-
-
-def decline(session: CourseSession, user: User) -> None:
-    """"I am not coming" to a session with its own places: no more reminders to sign up.
-    A double click records it once (the unique row decides)."""
-    if session.capacity is None:
-        raise ScheduleError(_("This session needs no sign-up."))
-    if session.status is SessionStatus.CANCELLED or session.starts_at <= utcnow():
-        raise ScheduleError(_("Sign-up for this session is closed."))
-    enrolment = _accepted_enrolment(session, user)
-    if db.session.scalar(sa.select(SessionSignup.id).where(
-            SessionSignup.session_id == session.id, SessionSignup.enrolment_id == enrolment.id)):
-        raise Conflict(_("You have a place on this session: give it up instead."))
-    if not _note_decline(session.id, enrolment.id):
-        raise Conflict(_("You have already said you are not coming."))
-    record("session.declined", session, actor=user, enrolment=enrolment.id)
-
-
-def _note_decline(session_id: int, enrolment_id: int) -> bool:
-    """Insert the "not coming" row; False if it was there already (the unique row decides)."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(SessionDecline(session_id=session_id, enrolment_id=enrolment_id))
-    except sa.exc.IntegrityError:
-        return False
-    return True
-
-
-def signups_awaited(user: User, course_id: int | None = None) -> list[CourseSession]:
-    """Sessions with their own places (a site-visit bus) that the user, accepted in the
-    course, has neither signed up for nor declined, still to come. One query."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    answered = sa.or_(
-        sa.exists().where(SessionSignup.session_id == CourseSession.id, SessionSignup.enrolment_id == Enrolment.id),
-        sa.exists().where(SessionDecline.session_id == CourseSession.id, SessionDecline.enrolment_id == Enrolment.id),
-    )
-    stmt = (
-        sa.select(CourseSession)
-        .join(Enrolment, Enrolment.course_id == CourseSession.course_id)
-        .where(Enrolment.user_id == user.id, Enrolment.status == EnrolmentStatus.ACCEPTED, visible_to_enrolment_clause(),
-               CourseSession.capacity.is_not(None), CourseSession.status == SessionStatus.SCHEDULED,
-               CourseSession.starts_at > utcnow(), ~answered)
-        .options(so.joinedload(CourseSession.course))
-        .order_by(CourseSession.starts_at, CourseSession.id)
-    )
-    if course_id is not None:
-        stmt = stmt.where(CourseSession.course_id == course_id)
-    return list(db.session.scalars(stmt))
-
-
-def cancel_signup(session: CourseSession, user: User) -> None:
-    """Give one's place on the session back (the row's deletion decides: a double click
-    gives back one place, once)."""
-    enrolment = _accepted_enrolment(session, user)
-    if session.starts_at <= utcnow():
-        raise ScheduleError(_("This session has started; its places can no longer be given back."))
-    if changed_rows(sa.delete(SessionSignup).where(
-            SessionSignup.session_id == session.id, SessionSignup.enrolment_id == enrolment.id)) != 1:
-        raise Conflict(_("You have no place on this session (any more)."))
-    release_place(CourseSession, session.id)
-    _note_decline(session.id, enrolment.id)  # they have decided: no more reminders
-    record("session.signup_cancelled", session, actor=user, enrolment=enrolment.id)
-
-
-@enrolment_signals.place_lost.connect
-def release_session_places(enrolment: Enrolment) -> None:
-    """An enrolment lost its place in the course: its places on sessions still to come
-    go back too, so that the bus does not leave with an empty seat nobody can take."""
-    session_ids = db.session.scalars(
-        sa.select(SessionSignup.session_id).join(CourseSession, CourseSession.id == SessionSignup.session_id)
-        .where(SessionSignup.enrolment_id == enrolment.id, CourseSession.starts_at > utcnow())).all()
-    for session_id in session_ids:
-        if changed_rows(sa.delete(SessionSignup).where(
-                SessionSignup.session_id == session_id, SessionSignup.enrolment_id == enrolment.id)) == 1:
-            release_place(CourseSession, session_id)
-            record("session.signup_released", enrolment, session=session_id)
-
-
-def my_signups(user: User, session_ids: list[int]) -> set[int]:
-    if not session_ids:
-        return set()
-    return set(db.session.scalars(
-        sa.select(SessionSignup.session_id).join(Enrolment, Enrolment.id == SessionSignup.enrolment_id)
-        .where(Enrolment.user_id == user.id, SessionSignup.session_id.in_(session_ids))))
-
-
-# --- overlaps for a participant -----------------------------------------------------
-
-def overlaps_with_my_courses(course: Course, user: User,
-                             sessions: list[CourseSession] | None = None) -> list[tuple[CourseSession, CourseSession]]:
-    """Pairs (session of this course, session of another accepted course) that overlap.
-    Pass the course's `sessions` when they are loaded already; the user's own are read
-    only within the course's span (the cost does not grow with years of history)."""
-    if not user.is_authenticated:
-        return []
-    if sessions is None:
-        sessions = course_sessions(course.id, include_cancelled=False)
-    ours = [s for s in sessions if s.status is SessionStatus.SCHEDULED]
-    if not ours:
-        return []
-    mine = personal_sessions(user, min(s.starts_at for s in ours), max(s.ends_at for s in ours), include_cancelled=False)
-    mine = [s for s in mine if s.course_id != course.id]
-    if not mine:
-        return []
-    pairs = []
-    for s in ours:
-        for other in mine:
-            if s.starts_at < other.ends_at and other.starts_at < s.ends_at:
-                pairs.append((s, other))
-    return pairs
 
 
 # --- venues -------------------------------------------------------------------------

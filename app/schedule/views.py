@@ -1,41 +1,47 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, jsonify, make_response, redirect, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.catalogue import signals
-from app.catalogue.api import published_course_or_404
+from app.catalogue.api import paginated_json, published_course_or_404
 from app.catalogue.models import Course, CourseStatus
 from app.catalogue.views import course_page
 from app.core.db import begin_write
-from app.core.errors import DomainError
 from app.core.timezones import to_local
+from app.core.writes import write
 from app.enrolment.forms import ConfirmForm
 from app.extensions import db
-from app.catalogue.api import paginated_json
-from app.schedule import services
+from app.schedule import signups
 from app.schedule.ical import build_calendar
 from app.schedule.models import CourseSession
+from app.schedule.timetable import (
+    course_sessions,
+    course_sessions_query,
+    group_by_local_day,
+    join_link_sessions,
+    overlaps_with_my_courses,
+)
 
 bp = Blueprint("schedule", __name__)
 # Sessions with their own places still waiting for a "sign up" or "not coming": the
 # course page, /me and the enrolment email remind of them.
-bp.add_app_template_global(services.signups_awaited, "signups_awaited")
+bp.add_app_template_global(signups.signups_awaited, "signups_awaited")
 
 
 @signals.course_page.connect
 def _schedule_preview(_app, course: Course, user) -> dict:  # noqa: ANN001
-    sessions = services.course_sessions(course.id)
-    join_links = services.join_link_sessions(sessions, course, user)
-    signed_up = services.my_signups(user, [s.id for s in sessions if s.capacity]) if user.is_authenticated else set()
-    awaited = services.signups_awaited(user, course.id)
+    sessions = course_sessions(course.id)
+    join_links = join_link_sessions(sessions, course, user)
+    signed_up = signups.my_signups(user, [s.id for s in sessions if s.capacity]) if user.is_authenticated else set()
+    awaited = signups.signups_awaited(user, course.id)
     return {
         "awaited": awaited,
-        "schedule_days": services.group_by_local_day(sessions, course.timezone),
+        "schedule_days": group_by_local_day(sessions, course.timezone),
         "join_links": join_links,
         "signed_up": signed_up,
-        "overlaps": services.overlaps_with_my_courses(course, user, sessions),
+        "overlaps": overlaps_with_my_courses(course, user, sessions),
         "signup_form": ConfirmForm(),
     }
 
@@ -57,13 +63,13 @@ def api_sessions(slug: str):
             "mandatory": s.is_mandatory,
         }
 
-    return paginated_json(services.course_sessions_query(course.id), session_json, default_per_page=50)
+    return paginated_json(course_sessions_query(course.id), session_json, default_per_page=50)
 
 
 @bp.route("/courses/<slug>/sessions.ics")
 def course_calendar(slug: str):
     course = published_course_or_404(slug)
-    body = build_calendar(services.course_sessions(course.id), name=course.title)
+    body = build_calendar(course_sessions(course.id), name=course.title)
     return Response(body, mimetype="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'inline; filename="{course.slug}.ics"'})
 
@@ -82,15 +88,13 @@ def _signup_move(session_id: int, move, done: str, category: str):  # noqa: ANN0
     begin_write()
     session = _session_for_participant(session_id)
     slug, title = session.course.slug, session.title
-    try:
+    with write() as outcome:
         move(session, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
+    if outcome.error:
+        flash(outcome.error.message, "danger")
         response = make_response(course_page(slug))
-        response.status_code = error.status_code
+        response.status_code = outcome.error.status_code
         return response
-    db.session.commit()
     flash(done % {"session": title}, category)
     return redirect(url_for("catalogue.course_page", slug=slug))
 
@@ -98,16 +102,16 @@ def _signup_move(session_id: int, move, done: str, category: str):  # noqa: ANN0
 @bp.route("/sessions/<int:session_id>/signup", methods=["POST"])
 @login_required
 def signup(session_id: int):
-    return _signup_move(session_id, services.sign_up, _("You have a place on “%(session)s”."), "success")
+    return _signup_move(session_id, signups.sign_up, _("You have a place on “%(session)s”."), "success")
 
 
 @bp.route("/sessions/<int:session_id>/decline", methods=["POST"])
 @login_required
 def decline(session_id: int):
-    return _signup_move(session_id, services.decline, _("Noted: you are not coming to “%(session)s”."), "info")
+    return _signup_move(session_id, signups.decline, _("Noted: you are not coming to “%(session)s”."), "info")
 
 
 @bp.route("/sessions/<int:session_id>/signup/cancel", methods=["POST"])
 @login_required
 def cancel_signup(session_id: int):
-    return _signup_move(session_id, services.cancel_signup, _("You have given up your place on “%(session)s”."), "info")
+    return _signup_move(session_id, signups.cancel_signup, _("You have given up your place on “%(session)s”."), "info")

@@ -7,9 +7,21 @@ from flask import abort, has_request_context, request
 from app.accounts.models import User
 from app.catalogue.models import Course
 from app.extensions import db
-from app.teaching.models import CourseStaff, StaffRole
+from app.schedule import signals as schedule_signals
+from app.teaching.models import Cohort, CourseStaff, StaffRole
 
 MANAGERS = (StaffRole.LEAD, StaffRole.INSTRUCTOR)
+
+
+@schedule_signals.cohort_of_course.connect
+def _cohort_of_course(course_id: int, cohort_id: int) -> bool:
+    return db.session.scalar(sa.select(Cohort.id).where(Cohort.id == cohort_id, Cohort.course_id == course_id)) is not None
+
+
+@schedule_signals.on_course_staff.connect
+def _on_course_staff(course_id: int, user_id: int) -> bool:
+    return db.session.scalar(sa.select(CourseStaff.id).where(
+        CourseStaff.course_id == course_id, CourseStaff.user_id == user_id).limit(1)) is not None
 
 
 def _staff_row(course_id: int, user: User) -> sa.Row | None:

@@ -5,10 +5,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.core.db import begin_write
-from app.core.errors import DomainError
 from app.core.http import domain_error_to_form
-from app.extensions import db, limiter
+from app.core.writes import write
+from app.extensions import limiter
 from app.teaching import services
 from app.teaching.forms import CheckinForm
 
@@ -28,17 +27,13 @@ def checkin():
         form.code.data = request.args["code"][:20]
     status = 200
     if form.validate_on_submit():
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             session = services.check_in(current_user, form.code.data)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-            status = error.status_code
-        else:
-            db.session.commit()
+        if not outcome.error:
             flash(_("You are checked in for “%(session)s”. Welcome!", session=session.title), "success")
             return redirect(url_for("checkin.checkin"))
+        domain_error_to_form(outcome.error, form)
+        status = outcome.error.status_code
     elif request.method == "POST":
         status = 400
     return render_template("teaching/participant_checkin.html", form=form), status

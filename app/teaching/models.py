@@ -10,7 +10,7 @@ from app.accounts.models import User
 from app.catalogue.models import Course
 from app.core.types import UTCDateTime, enum_column, utcnow
 from app.enrolment.models import Enrolment
-from app.extensions import db
+from app.extensions import Model
 from app.schedule.models import CourseSession
 
 
@@ -33,7 +33,7 @@ class AttendanceMethod(enum.Enum):
     IMPORT = "import"
 
 
-class Cohort(db.Model):
+class Cohort(Model):
     __tablename__ = "cohort"
     __table_args__ = (
         sa.UniqueConstraint("course_id", "name"),
@@ -50,7 +50,7 @@ class Cohort(db.Model):
     course: so.Mapped[Course] = so.relationship()
 
 
-class CourseStaff(db.Model):
+class CourseStaff(Model):
     __tablename__ = "course_staff"
     __table_args__ = (sa.UniqueConstraint("course_id", "user_id"),)
 
@@ -69,7 +69,7 @@ class CourseStaff(db.Model):
     cohort: so.Mapped[Cohort | None] = so.relationship()
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     __tablename__ = "attendance"
     __table_args__ = (sa.UniqueConstraint("session_id", "enrolment_id"),)
 

@@ -39,7 +39,7 @@ def test_reset_for_unknown_email_says_the_same_and_sends_nothing(client, mail):
 
 def test_reset_link_expires(client, mail, app_ctx):
     UserFactory(email="sara@example.org")
-    with time_machine.travel(dt.datetime.now(dt.timezone.utc), tick=False) as traveller:
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as traveller:
         client.post("/auth/reset", data={"email": "sara@example.org"})
         link = _link(mail)
         traveller.shift(dt.timedelta(minutes=61))

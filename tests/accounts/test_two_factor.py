@@ -17,7 +17,7 @@ from app.extensions import db
 from tests.factories import PASSWORD, UserFactory
 from tests.integrity.harness import Shot, audits, no_5xx, race
 
-T0 = dt.datetime(2026, 12, 1, 9, 0, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 12, 1, 9, 0, 0, tzinfo=dt.UTC)
 
 
 def _code(secret: str, at: dt.datetime) -> str:
@@ -30,7 +30,7 @@ def _set_up(client) -> tuple[str, list[str]]:  # noqa: ANN001
     assert "<svg" in page and "http" not in page.split("<svg", 1)[1].split("</svg>", 1)[0].replace(
         "http://www.w3.org/2000/svg", "")  # the QR code is drawn here, nothing fetched
     secret = re.search(r'<code class="user-select-all">([A-Z2-7]+)</code>', page).group(1)
-    done = client.post("/auth/two-factor", data={"code": _code(secret, dt.datetime.now(dt.timezone.utc))})
+    done = client.post("/auth/two-factor", data={"code": _code(secret, dt.datetime.now(dt.UTC))})
     assert done.status_code == 200
     codes = re.findall(r"<li>([0-9a-f]{6}-[0-9a-f]{6})</li>", done.get_data(as_text=True))
     assert len(codes) == 10

@@ -14,15 +14,14 @@ import time_machine
 
 from app.accounts.models import Role, User
 from app.catalogue.models import EnrolmentMode
-from app.core.types import utcnow
 from app.enrolment.models import Enrolment
 from app.extensions import db
 from app.jobs import services as jobs
-from app.teaching.models import CourseStaff, StaffRole
-from tests.factories import CourseFactory, EnrolmentFactory, UserFactory
+from app.teaching.models import CourseStaff
 from tests.accounts.test_registration import GOOD
+from tests.factories import CourseFactory, EnrolmentFactory, UserFactory
 
-NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
 def _link(mail) -> str:  # noqa: ANN001
@@ -122,7 +121,7 @@ def test_unconfirmed_accounts_are_deleted_after_a_week_and_nothing_else(app):
         left = set(db.session.scalars(sa.select(User.email)))
         assert left == {"kept@example.org", "young@example.org"}
     with app.app_context():
-        assert "purge_unverified_accounts" in __import__("app.jobs.scheduler", fromlist=["job_table"]).job_table()
+        assert "purge_unverified_accounts" in __import__("app.jobs.table", fromlist=["job_table"]).job_table()
 
 
 def test_registration_answers_new_and_taken_addresses_alike_twenty_times(app, mail):

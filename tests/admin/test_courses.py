@@ -1,9 +1,10 @@
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from app.accounts.models import Role
 from app.catalogue.models import Course, CourseStatus
-from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.enrolment.models import Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from tests.factories import CourseFactory, EnrolmentFactory, ProgrammeFactory, UserFactory
 
@@ -146,7 +147,7 @@ def test_the_admin_home_counts_activities_by_status(app, client):
 ])
 def test_admins_search_courses_by_title_or_address(client, admin, q, found):
     titles = ["Renewable Energy School", "可持续发展论坛", "100% Circular", "Water Week"]
-    for title, slug in zip(titles, ["res", "forum-2026", "circular", "water"]):
+    for title, slug in zip(titles, ["res", "forum-2026", "circular", "water"], strict=True):
         CourseFactory(title=title, slug=slug)
     db.session.commit()
     response = client.get("/admin/courses", query_string={"q": q})

@@ -8,7 +8,8 @@ from app.accounts.models import Role
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.notifications import services as outbox
-from app.notifications.models import OutboxMessage, OutboxStatus as O
+from app.notifications.models import OutboxMessage
+from app.notifications.models import OutboxStatus as O
 from tests.enrolment.test_concurrency import _logged_in_clients, _rush
 from tests.factories import UserFactory
 from tests.integrity.harness import assert_doctor_clean

@@ -169,9 +169,9 @@ def test_the_audit_log_filters_by_actor_action_course_person_and_days(client, au
         giulia = db.session.get(User, world["giulia@example.org"])
         course, other = CourseFactory(title="Green Finance"), CourseFactory(title="Blue Economy")
         enrolment = EnrolmentFactory(course=course, user=giulia)
-        with time_machine.travel(dt.datetime(2026, 11, 2, 10, tzinfo=dt.timezone.utc)):
+        with time_machine.travel(dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)):
             record("course.published", course, actor=admin)
-        with time_machine.travel(dt.datetime(2026, 11, 20, 10, tzinfo=dt.timezone.utc)):
+        with time_machine.travel(dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)):
             record("enrolment.accepted", enrolment, actor=admin, course=course.slug)
             record("course.published", other, actor=admin)
             record("user.profile_updated", giulia, actor=giulia, fields=["country"])
@@ -216,7 +216,7 @@ def test_the_audit_log_pages_with_a_constant_number_of_queries(client, auth, app
     auth.login("admin@example.org")
     with app.app_context():
         admin = db.session.get(User, world["admin_id"])
-        for i in range(3):
+        for _ in range(3):
             record("course.published", CourseFactory(), actor=admin)
         db.session.commit()
     with query_counter() as few:

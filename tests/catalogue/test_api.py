@@ -40,10 +40,10 @@ def test_bad_api_parameters_are_json_400(client, query):
 def test_sessions_carry_the_course_zone_offset_across_dst(client):
     rome = VenueFactory(name="Casa", city="Rome")
     course = CourseFactory(slug="rome", timezone="Europe/Rome", starts_on=dt.date(2027, 3, 26), ends_on=dt.date(2027, 3, 29))
-    SessionFactory(course=course, venue=rome, title="Before", starts_at=dt.datetime(2027, 3, 26, 8, 30, tzinfo=dt.timezone.utc),
-                   ends_at=dt.datetime(2027, 3, 26, 10, 0, tzinfo=dt.timezone.utc), join_url="https://secret.example/join")
-    SessionFactory(course=course, title="After", starts_at=dt.datetime(2027, 3, 29, 7, 30, tzinfo=dt.timezone.utc),
-                   ends_at=dt.datetime(2027, 3, 29, 9, 0, tzinfo=dt.timezone.utc))
+    SessionFactory(course=course, venue=rome, title="Before", starts_at=dt.datetime(2027, 3, 26, 8, 30, tzinfo=dt.UTC),
+                   ends_at=dt.datetime(2027, 3, 26, 10, 0, tzinfo=dt.UTC), join_url="https://secret.example/join")
+    SessionFactory(course=course, title="After", starts_at=dt.datetime(2027, 3, 29, 7, 30, tzinfo=dt.UTC),
+                   ends_at=dt.datetime(2027, 3, 29, 9, 0, tzinfo=dt.UTC))
     response = client.get("/api/v1/courses/rome/sessions")
     items = response.json["items"]
     assert [i["starts_at"] for i in items] == ["2027-03-26T09:30:00+01:00", "2027-03-29T09:30:00+02:00"]
@@ -55,8 +55,8 @@ def test_the_sessions_api_paginates_for_real(client):
     course = CourseFactory(slug="long", starts_on=dt.date(2027, 3, 1), ends_on=dt.date(2027, 3, 31))
     for day in range(30):
         SessionFactory(course=course, title=f"Day {day + 1}",
-                       starts_at=dt.datetime(2027, 3, 1 + day, 8, tzinfo=dt.timezone.utc),
-                       ends_at=dt.datetime(2027, 3, 1 + day, 9, tzinfo=dt.timezone.utc))
+                       starts_at=dt.datetime(2027, 3, 1 + day, 8, tzinfo=dt.UTC),
+                       ends_at=dt.datetime(2027, 3, 1 + day, 9, tzinfo=dt.UTC))
     first = client.get("/api/v1/courses/long/sessions?per_page=12").json
     assert (first["page"], first["pages"], first["total"], len(first["items"])) == (1, 3, 30, 12)
     last = client.get("/api/v1/courses/long/sessions?per_page=12&page=3").json

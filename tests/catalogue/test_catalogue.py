@@ -62,10 +62,10 @@ def test_search_text_is_escaped_and_handles_chinese_and_wildcards(client):
 
 def test_course_page_shows_places_waitlist_and_both_time_zones(client, auth):
     course = CourseFactory(capacity=1, timezone="Europe/Rome", starts_on=dt.date(2027, 1, 20), ends_on=dt.date(2027, 1, 22),
-                           enrolment_closes_at=dt.datetime(2027, 1, 19, tzinfo=dt.timezone.utc))
+                           enrolment_closes_at=dt.datetime(2027, 1, 19, tzinfo=dt.UTC))
     SessionFactory(course=course, title="Opening lecture",
-                   starts_at=dt.datetime(2027, 1, 20, 8, 30, tzinfo=dt.timezone.utc),
-                   ends_at=dt.datetime(2027, 1, 20, 10, 0, tzinfo=dt.timezone.utc))
+                   starts_at=dt.datetime(2027, 1, 20, 8, 30, tzinfo=dt.UTC),
+                   ends_at=dt.datetime(2027, 1, 20, 10, 0, tzinfo=dt.UTC))
     EnrolmentFactory(course=course)
     EnrolmentFactory(course=course, status=EnrolmentStatus.WAITLISTED, waitlisted_at=utcnow())
     course.seats_taken = 1

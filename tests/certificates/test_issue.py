@@ -9,15 +9,19 @@ from pypdf import PdfReader
 
 from app.accounts.models import Role
 from app.certificates import services
-from app.certificates.models import BatchStatus, Certificate, CertificateBatch, CertificateKind as K, CertificateStatus
+from app.certificates.batches import run_batch, start_batch
+from app.certificates.models import BatchStatus, Certificate, CertificateBatch, CertificateStatus
+from app.certificates.models import CertificateKind as K
+from app.certificates.verify import intact, verify_by_code
 from app.core.errors import Conflict
 from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
-from app.teaching.models import Attendance, AttendanceStatus as A
+from app.teaching.models import Attendance
+from app.teaching.models import AttendanceStatus as A
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 from tests.helpers import LOGIN, ROLES, build_world, check_access, login_as
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _finished_course(**kw):
@@ -71,7 +75,7 @@ def test_issue_snapshot_serial_code_email_and_one_valid_per_kind(mail):
     db.session.commit()
     assert re.fullmatch(r"PONTE-\d{4}-000001", c.serial) and len(c.public_id) == 32
     assert c.snapshot["holder_native_name"] == "王伟" and c.snapshot["hours"] == 4 and c.snapshot["attendance_rate"] == 100.0
-    assert services.intact(c) and c.verification_code.startswith("K1-")
+    assert intact(c) and c.verification_code.startswith("K1-")
     assert c.sha256 == __import__("hashlib").sha256(services.pdf_bytes(c)).hexdigest()
     with pytest.raises(Conflict):
         services.issue(e, K.COMPLETION, admin)
@@ -104,16 +108,16 @@ def test_bulk_issue_twice_issues_once():
         _attend(first, e)
         _attend(second, e)
     admin = UserFactory(role=Role.ADMIN)
-    batch = services.start_batch(course, admin)
-    assert services.start_batch(course, admin).id == batch.id  # an unfinished batch is reused
+    batch = start_batch(course, admin)
+    assert start_batch(course, admin).id == batch.id  # an unfinished batch is reused
     db.session.commit()
-    assert services.run_batch(batch.id) is True
-    assert services.run_batch(batch.id) is False  # already taken
+    assert run_batch(batch.id) is True
+    assert run_batch(batch.id) is False  # already taken
     db.session.refresh(batch)
     assert (batch.status, batch.issued_count, batch.done_count, batch.total) == (BatchStatus.DONE, 6, 6, 6)
     # Nobody left: said at once, and no empty batch is started.
     with pytest.raises(services.NothingToIssue, match="Everyone eligible already has a certificate"):
-        services.start_batch(course, admin)
+        start_batch(course, admin)
     assert db.session.scalar(sa.select(sa.func.count(CertificateBatch.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 6
 
@@ -194,7 +198,7 @@ def test_verify_by_serial_and_code_and_failures_say_nothing_specific(client):
     c.snapshot = dict(c.snapshot, holder_name="Someone Else")
     db.session.commit()
     assert "does not match its verification code" in client.get(f"/verify/{c.public_id}").get_data(as_text=True)
-    assert services.verify_by_code(c.serial, c.verification_code) is None
+    assert verify_by_code(c.serial, c.verification_code) is None
 
 
 def test_admin_pages_bulk_in_background_zip_and_downloads(app, client):
@@ -213,7 +217,7 @@ def test_admin_pages_bulk_in_background_zip_and_downloads(app, client):
     with app.app_context():
         batch = db.session.scalar(sa.select(CertificateBatch))
         assert batch.status is BatchStatus.QUEUED  # the web did not do the work
-        from app.certificates.services import run_queued_batches
+        from app.certificates.batches import run_queued_batches
 
         assert run_queued_batches() == {"batches": 1}
         batch_id = batch.id

@@ -140,7 +140,7 @@ def test_a_stale_form_is_refused_with_a_clear_message(client, app_ctx):
     import time_machine
 
     UserFactory(email="stale@example.org")
-    with time_machine.travel(dt.datetime.now(dt.timezone.utc), tick=False) as traveller:
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as traveller:
         html = client.get("/auth/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
         fresh = {"csrf_token": token, "email": "stale@example.org", "password": "correct-horse-battery"}

@@ -75,7 +75,7 @@ def test_the_checkin_address_and_qr_code_use_the_base_url(app, client):
     db.session.add(CourseStaff(course_id=course.id, user_id=lead.id, role=StaffRole.LEAD))
     db.session.commit()
     _login(client, "lead@example.org")
-    from app.teaching.attendance import _checkin_state
+    from app.teaching.views.attendance import _checkin_state
 
     with time_machine.travel(now + dt.timedelta(seconds=1), tick=False):
         html = client.get(f"/teach/courses/{course.slug}/sessions/{session.id}/checkin", headers=EVIL).get_data(as_text=True)

@@ -23,7 +23,7 @@ def test_aware_times_come_back_as_utc(app_ctx):
     user = UserFactory(created_at=dt.datetime(2026, 7, 6, 9, 30, tzinfo=rome))
     db.session.expire_all()
     loaded = db.session.get(User, user.id)
-    assert loaded.created_at == dt.datetime(2026, 7, 6, 7, 30, tzinfo=dt.timezone.utc)
+    assert loaded.created_at == dt.datetime(2026, 7, 6, 7, 30, tzinfo=dt.UTC)
     assert loaded.created_at.utcoffset() == dt.timedelta(0)
 
 
@@ -32,7 +32,7 @@ def test_comparisons_in_queries_use_utc(app_ctx):
     UserFactory(created_at=dt.datetime(2026, 1, 1, 8, 0, tzinfo=shanghai))  # 00:00 UTC
     found = db.session.scalar(
         sa.select(sa.func.count()).select_from(User).where(
-            User.created_at >= dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.timezone.utc)
+            User.created_at >= dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC)
         )
     )
     assert found == 1

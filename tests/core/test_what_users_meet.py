@@ -77,7 +77,7 @@ def test_cards_pages_and_the_api_agree_when_enrolment_has_closed(client):
 @pytest.mark.parametrize(("lang", "rate", "hours"), [("en", "66.7%", "2 of 3 hours"), ("it", "66,7%", "2 ore su 3"),
                                                      ("zh", "66.7%", "3 小时中出勤 2 小时")])
 def test_me_writes_numbers_the_readers_way(client, auth, lang, rate, hours):
-    start = dt.datetime.combine(utcnow().date() - dt.timedelta(days=3), dt.time(8), dt.timezone.utc)
+    start = dt.datetime.combine(utcnow().date() - dt.timedelta(days=3), dt.time(8), dt.UTC)
     course = CourseFactory(starts_on=start.date(), ends_on=start.date() + dt.timedelta(days=1))
     user = UserFactory(email="p@example.org", locale=lang)
     enrolment = EnrolmentFactory(course=course, user=user, status=S.COMPLETED)
@@ -93,7 +93,7 @@ def test_me_writes_numbers_the_readers_way(client, auth, lang, rate, hours):
 
 def test_chinese_dates_follow_the_chinese_pattern(client):
     course = CourseFactory(starts_on=dt.date(2027, 12, 7), ends_on=dt.date(2027, 12, 9),
-                           enrolment_closes_at=dt.datetime(2027, 12, 6, 16, 0, tzinfo=dt.timezone.utc))
+                           enrolment_closes_at=dt.datetime(2027, 12, 6, 16, 0, tzinfo=dt.UTC))
     db.session.commit()
     client.post("/auth/language", data={"lang": "zh"})
     text = _text(client.get(f"/courses/{course.slug}").get_data(as_text=True))
@@ -131,7 +131,7 @@ def test_the_sessions_list_says_whose_each_session_is(client, auth):
 
 @pytest.mark.parametrize(("attended", "badge"), [(3, "Course completed"), (2, "Passed")])
 def test_me_says_completed_only_when_the_completion_rule_is_met(client, auth, attended, badge):
-    start = dt.datetime.combine(utcnow().date() - dt.timedelta(days=3), dt.time(8), dt.timezone.utc)
+    start = dt.datetime.combine(utcnow().date() - dt.timedelta(days=3), dt.time(8), dt.UTC)
     course = CourseFactory(starts_on=start.date(), ends_on=start.date() + dt.timedelta(days=1), min_attendance_rate=75)
     enrolment = EnrolmentFactory(course=course, user=UserFactory(email="p@example.org"), status=S.COMPLETED)
     sessions = [SessionFactory(course=course, starts_at=start + dt.timedelta(hours=i), ends_at=start + dt.timedelta(hours=i + 1))

@@ -19,8 +19,8 @@ from app.extensions import db
 from app.schedule import services as schedule
 from app.schedule.models import SessionKind
 from app.teaching.models import Attendance
-from tests.e2e.test_enrolment_journey import _login
 from tests.e2e.conftest import confirmation_link
+from tests.e2e.test_enrolment_journey import _login
 from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -93,7 +93,7 @@ def test_on_a_phone_the_enrol_button_comes_before_the_programme(browser, live_se
                                description="\n\n".join(["A long paragraph about the programme. " * 12] * 6))
         for day in range(5):
             SessionFactory(course=course, starts_at=dt.datetime.combine(course.starts_on + dt.timedelta(days=day % 4),
-                                                                       dt.time(8 + day), dt.timezone.utc))
+                                                                       dt.time(8 + day), dt.UTC))
         UserFactory(email="giulia@example.org")
         db.session.commit()
     page = browser.new_context(base_url=live_server.config["LIVE_URL"], locale="en-GB", viewport=PHONE).new_page()

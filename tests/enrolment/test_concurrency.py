@@ -4,7 +4,8 @@ app/catalogue/seats.py is what makes this pass; count-then-insert fails it."""
 import sqlalchemy as sa
 
 from app.catalogue.models import Course
-from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.enrolment.models import Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from tests.factories import CourseFactory, UserFactory
 from tests.integrity.harness import Shot, assert_doctor_clean, race

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from app.accounts.models import Role
 from app.catalogue.models import CourseStatus, EnrolmentMode
 from app.core.types import utcnow
-from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.enrolment.models import Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.teaching.models import CourseStaff, StaffRole
 from tests.factories import CourseFactory, EnrolmentFactory, UserFactory
@@ -220,7 +221,7 @@ def test_csv_export_has_bom_chinese_names_filters_and_no_formulas(client, auth):
     assert response.data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][0] == "Full name" and len(rows) == 3
-    assert ["Wang Wei", "王伟"] == rows[1][:2]
+    assert rows[1][:2] == ["Wang Wei", "王伟"]
     assert rows[2][3].startswith("'=")
     only_accepted = client.get(f"/teach/courses/{course.slug}/enrolments.csv?status=accepted")
     assert len(list(csv.reader(io.StringIO(only_accepted.data.decode("utf-8-sig"))))) == 2

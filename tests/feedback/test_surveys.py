@@ -18,7 +18,7 @@ from tests.helpers import LOGIN, ROLES, build_world, check_access, login_as
 from tests.integrity.harness import Shot, assert_doctor_clean, no_5xx, outcome, race, same
 
 ENDED = dt.date(2026, 7, 10)
-AFTER = dt.datetime(2026, 7, 11, 9, 0, tzinfo=dt.timezone.utc)  # the day after, in Rome
+AFTER = dt.datetime(2026, 7, 11, 9, 0, tzinfo=dt.UTC)  # the day after, in Rome
 
 
 def _ended_course(people: int = 6, *, attended: int | None = None, online: bool = False, **kwargs):
@@ -79,16 +79,16 @@ def test_the_default_survey_has_every_question_in_three_languages(app_ctx):
 def test_invitations_go_to_those_who_attended_once_the_course_has_ended_where_it_took_place(app_ctx):
     course, enrolments = _ended_course(people=6, attended=4)
     # 23:30 UTC on the last day is already the next day in Rome... but not in UTC: Rome decides.
-    with time_machine.travel(dt.datetime(2026, 7, 10, 21, 30, tzinfo=dt.timezone.utc), tick=False):
+    with time_machine.travel(dt.datetime(2026, 7, 10, 21, 30, tzinfo=dt.UTC), tick=False):
         assert services.send_invitations()["invitations"] == 0  # 23:30 in Rome: still the last day
-    with time_machine.travel(dt.datetime(2026, 7, 10, 22, 30, tzinfo=dt.timezone.utc), tick=False):
+    with time_machine.travel(dt.datetime(2026, 7, 10, 22, 30, tzinfo=dt.UTC), tick=False):
         counts = services.send_invitations()
     assert counts == {"surveys": 1, "invitations": 4}
     messages = _invitations(course.id)
     assert sorted(m.user_id for m in messages) == sorted(e.user_id for e in enrolments[:4])
     survey = services.survey_of(course.id)
     assert survey.invited_count == 4
-    assert survey.closes_at == dt.datetime(2026, 7, 10, 22, 30, tzinfo=dt.timezone.utc) + dt.timedelta(days=21)
+    assert survey.closes_at == dt.datetime(2026, 7, 10, 22, 30, tzinfo=dt.UTC) + dt.timedelta(days=21)
     # Again: nothing more.
     with time_machine.travel(AFTER, tick=False):
         assert services.send_invitations() == {"surveys": 0, "invitations": 0}
@@ -324,7 +324,7 @@ def test_two_schedulers_at_once_invite_each_person_once(app):
 
     from tests.conftest import Config
 
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     with app.app_context():
         course = CourseFactory(starts_on=today - dt.timedelta(days=3), ends_on=today - dt.timedelta(days=2), capacity=20)
         session = SessionFactory(course=course)

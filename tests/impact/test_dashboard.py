@@ -25,13 +25,13 @@ from app.teaching.models import Attendance, AttendanceMethod, AttendanceStatus, 
 from tests.factories import CourseFactory, EnrolmentFactory, ProgrammeFactory, SessionFactory, UserFactory, VenueFactory
 from tests.helpers import LOGIN, check_access
 
-NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 RANGE = {"from": "2026-07-01", "to": "2026-09-30"}
 P, A, L, E = AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.LATE, AttendanceStatus.EXCUSED
 
 
 def _utc(day: dt.date, hour: int) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour), dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(hour), dt.UTC)
 
 
 def _world():
@@ -100,7 +100,7 @@ def _world():
     by_key = {q.key: q for q in survey.questions}
     for name, values in answers.items():
         response = SurveyResponse(survey_id=survey.id, enrolment_id=e[name].id, language="en")
-        for key, value in zip(keys, values):
+        for key, value in zip(keys, values, strict=True):
             q = by_key[key]
             response.answers.append(SurveyAnswer(question_id=q.id, number=value if isinstance(value, int) else None,
                                                  text=value if isinstance(value, str) else None))
@@ -189,7 +189,7 @@ def test_effectiveness_is_hidden_at_four_responses_and_shown_at_five(app_ctx, cl
 
 
 def test_the_page_draws_every_section_with_accessible_charts_and_no_names(app_ctx, client):
-    w = _world()
+    _world()
     admin = UserFactory(role=Role.ADMIN, email="boss@example.org")  # noqa: F841
     client.post("/auth/login", data={"email": "boss@example.org", "password": "correct-horse-battery"})
     response = client.get("/admin/impact", query_string=RANGE)

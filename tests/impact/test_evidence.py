@@ -11,7 +11,6 @@ import re
 import zipfile
 
 import pytest
-import sqlalchemy as sa
 from PIL import Image
 from pypdf import PdfReader
 
@@ -20,12 +19,15 @@ from app.catalogue.models import Course, Programme
 from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.schedule.models import SessionStatus
-from app.teaching.models import Attendance, AttendanceMethod as M, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
+from app.teaching.models import Attendance, Cohort, CourseStaff, StaffRole
+from app.teaching.models import AttendanceMethod as M
+from app.teaching.models import AttendanceStatus as A
 from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, ProgrammeFactory, SessionFactory, UserFactory
 from tests.helpers import LOGIN, check_access
-from tests.integrity.test_forms_with_csrf import form, login as login_with_token
+from tests.integrity.test_forms_with_csrf import form
+from tests.integrity.test_forms_with_csrf import login as login_with_token
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 STATEMENT = "Funded by the Ministry of the Environment — 由意大利环境部资助"
 DUMP = os.environ.get("EVIDENCE_DUMP")  # a folder: the PDFs are written there to be looked at
 

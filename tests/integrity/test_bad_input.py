@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.accounts.models import User
 from app.catalogue.models import Course

@@ -20,12 +20,22 @@ from app.accounts.models import Role
 from app.catalogue.models import Course, EnrolmentMode
 from app.core.types import utcnow
 from app.enrolment import services
-from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.enrolment.models import Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.teaching.models import CourseStaff, StaffRole
 from tests.factories import CourseFactory, UserFactory
 from tests.integrity.harness import (
-    Shot, assert_doctor_clean, audits, emails, no_5xx, outcome, race, same, signed_in, twins,
+    Shot,
+    assert_doctor_clean,
+    audits,
+    emails,
+    no_5xx,
+    outcome,
+    race,
+    same,
+    signed_in,
+    twins,
 )
 
 

@@ -105,9 +105,9 @@ def test_every_form_on_every_page_works_with_its_token_and_only_with_it(app, dem
             # 1. without its token: refused as a forged request, nothing else
             bare = {k: v for k, v in fields.items() if not k.endswith("csrf_token")}  # prefixed forms too
             refused = client.post(target, data=bare)
-            if (role, shape.split("?")[0]) not in NO_TOKEN:
-                if refused.status_code != 400 or not any(text in refused.get_data(as_text=True) for text in expired):
-                    problems.append(f"{path} → {target} without a token: {refused.status_code}")
+            if (role, shape.split("?")[0]) not in NO_TOKEN and (
+                    refused.status_code != 400 or not any(text in refused.get_data(as_text=True) for text in expired)):
+                problems.append(f"{path} → {target} without a token: {refused.status_code}")
             # 2. as the browser sends it, with a fresh copy of the page (its own token)
             fresh = _forms(client.get(path).get_data(as_text=True))
             if index < len(fresh):

@@ -13,10 +13,12 @@ import sqlalchemy as sa
 from app.accounts.models import Role, User
 from app.catalogue.models import EnrolmentMode
 from app.core.types import utcnow
-from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.enrolment.models import Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.schedule.models import CourseSession
-from app.teaching.models import Attendance, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
+from app.teaching.models import Attendance, Cohort, CourseStaff, StaffRole
+from app.teaching.models import AttendanceStatus as A
 from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 
 pytestmark = pytest.mark.csrf

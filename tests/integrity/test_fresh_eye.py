@@ -15,11 +15,13 @@ from app.jobs.models import JobRequest
 from app.schedule import services as schedule
 from app.schedule.models import CourseSession, SessionStatus
 from app.teaching import services as teaching
-from app.teaching.models import Attendance, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
+from app.teaching import staffing
+from app.teaching.models import Attendance, Cohort, CourseStaff, StaffRole
+from app.teaching.models import AttendanceStatus as A
 from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 from tests.integrity.harness import Shot, no_5xx, race, signed_in
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.usefixtures("app_ctx")
@@ -157,7 +159,7 @@ def test_a_cohort_emptied_by_cancellations_can_be_deleted():
     EnrolmentFactory(course=course, cohort_id=solo.id, status=S.CANCELLED)
     SessionFactory(course=course, cohort_id=solo.id, status=SessionStatus.CANCELLED)
     db.session.commit()
-    teaching.delete_cohort(solo, None)
+    staffing.delete_cohort(solo, None)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(Cohort.id))) == 0
 

@@ -20,7 +20,7 @@ from app.teaching import services as teaching
 from app.teaching.services import Progress, TeachingError
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 D = dt.date(2027, 3, 12)
 
 

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from app.accounts.models import Role
 from app.catalogue.models import Course
 from app.certificates import services as certificates
+from app.certificates.batches import run_queued_batches, start_batch
 from app.certificates.models import BatchStatus, Certificate, CertificateBatch, CertificateKind, CertificateStatus
 from app.core.types import utcnow
 from app.enrolment.models import EnrolmentStatus as S
@@ -21,11 +22,12 @@ from app.notifications.models import OutboxMessage
 from app.schedule import services as schedule
 from app.schedule.models import CourseSession
 from app.teaching import services as teaching
-from app.teaching.models import Attendance, AttendanceMethod, AttendanceStatus as A
+from app.teaching.models import Attendance, AttendanceMethod
+from app.teaching.models import AttendanceStatus as A
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 from tests.integrity.harness import assert_doctor_clean
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _finished(app_ctx=None, people: int = 2):  # noqa: ANN001
@@ -79,7 +81,7 @@ def test_a_revoked_certificate_is_served_stamped_revoked(app):
 def test_a_bulk_issue_whose_worker_died_is_taken_over_after_two_minutes():
     course, _people = _finished(people=3)
     admin = UserFactory(role=Role.ADMIN)
-    batch = certificates.start_batch(course, admin)
+    batch = start_batch(course, admin)
     db.session.commit()
     t0 = utcnow()
     # A worker claimed it, beat once, and its process died.
@@ -87,11 +89,11 @@ def test_a_bulk_issue_whose_worker_died_is_taken_over_after_two_minutes():
                        .values(status=BatchStatus.RUNNING, started_at=t0, heartbeat_at=t0))
     db.session.commit()
     with time_machine.travel(t0 + dt.timedelta(seconds=90), tick=False):
-        assert certificates.run_queued_batches() == {"batches": 0}  # still alive, for all we know
+        assert run_queued_batches() == {"batches": 0}  # still alive, for all we know
         assert doctor.violations() == []
     with time_machine.travel(t0 + dt.timedelta(minutes=3), tick=False):
         assert any("no live heartbeat" in v for v in doctor.violations())
-        assert certificates.run_queued_batches() == {"batches": 1}
+        assert run_queued_batches() == {"batches": 1}
     db.session.expire_all()
     assert db.session.get(CertificateBatch, batch.id).status is BatchStatus.DONE
     assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 3
@@ -100,7 +102,7 @@ def test_a_bulk_issue_whose_worker_died_is_taken_over_after_two_minutes():
     db.session.add(Attendance(session_id=db.session.scalar(sa.select(CourseSession.id).where(
         CourseSession.course_id == course.id)), enrolment_id=late.id, status=A.PRESENT, method=AttendanceMethod.SHEET))
     db.session.commit()
-    again = certificates.start_batch(course, admin)
+    again = start_batch(course, admin)
     assert again.id != batch.id and again.status is BatchStatus.QUEUED
 
 
@@ -127,9 +129,8 @@ def test_a_code_matching_another_courses_session_is_just_a_wrong_code():
     SessionFactory(course=mine, starts_at=now - dt.timedelta(minutes=5), ends_at=now + dt.timedelta(hours=1))
     other = SessionFactory(course=theirs, starts_at=now - dt.timedelta(minutes=5), ends_at=now + dt.timedelta(hours=1))
     me = EnrolmentFactory(course=mine).user
-    with time_machine.travel(now, tick=False):
-        with pytest.raises(teaching.TeachingError, match="wrong or has expired"):
-            teaching.check_in(me, teaching.code_at(other, now), now=now)
+    with time_machine.travel(now, tick=False), pytest.raises(teaching.TeachingError, match="wrong or has expired"):
+        teaching.check_in(me, teaching.code_at(other, now), now=now)
 
 
 @pytest.mark.usefixtures("app_ctx")
@@ -173,7 +174,8 @@ def test_doctor_names_every_broken_invariant_and_exits_1(app, runner):
 def test_the_demo_used_by_every_job_stays_doctor_clean(app, runner):
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
     assert_doctor_clean(app)
-    from app.jobs.scheduler import job_table, run_recorded
+    from app.jobs.scheduler import run_recorded
+    from app.jobs.table import job_table
 
     for job_id, (func, _trigger) in job_table().items():
         run_recorded(app, job_id, func)

@@ -15,17 +15,29 @@ from app.accounts.models import Role
 from app.catalogue.models import Course
 from app.certificates.models import Certificate, CertificateBatch, CertificateStatus
 from app.core.types import utcnow
-from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.enrolment.models import Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.jobs.models import JobRequest
 from app.notifications import services as outbox
 from app.notifications.models import OutboxMessage
 from app.schedule.models import CourseSession, SessionDecline
 from app.teaching import services as teaching
-from app.teaching.models import Attendance, AttendanceMethod, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
+from app.teaching.models import Attendance, AttendanceMethod, Cohort, CourseStaff, StaffRole
+from app.teaching.models import AttendanceStatus as A
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 from tests.integrity.harness import (
-    TWINS, Shot, assert_doctor_clean, audits, emails, no_5xx, outcome, race, same, signed_in, twins,
+    TWINS,
+    Shot,
+    assert_doctor_clean,
+    audits,
+    emails,
+    no_5xx,
+    outcome,
+    race,
+    same,
+    signed_in,
+    twins,
 )
 
 NOW = utcnow().replace(second=5, microsecond=0)
@@ -38,7 +50,7 @@ def _running_course(app, *, ended: bool = False):
         today = NOW.date()
         if ended:
             course = CourseFactory(starts_on=today - dt.timedelta(days=10), ends_on=today - dt.timedelta(days=8))
-            start = dt.datetime.combine(course.starts_on, dt.time(8), dt.timezone.utc)
+            start = dt.datetime.combine(course.starts_on, dt.time(8), dt.UTC)
         else:
             course = CourseFactory(starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=3))
             start = NOW - dt.timedelta(minutes=5)
@@ -246,7 +258,7 @@ def test_eight_saves_of_a_session_with_a_new_instructor_add_them_to_the_staff_on
     w = _running_course(app)
     with app.app_context():
         course = db.session.get(Course, w["course_id"])
-        start = dt.datetime.combine(course.ends_on, dt.time(9), dt.timezone.utc)
+        start = dt.datetime.combine(course.ends_on, dt.time(9), dt.UTC)
         later = SessionFactory(course=course, title="Closing", starts_at=start, ends_at=start + dt.timedelta(hours=2))
         teacher = UserFactory(role=Role.INSTRUCTOR)
         db.session.commit()

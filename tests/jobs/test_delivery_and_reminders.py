@@ -11,7 +11,7 @@ from app.notifications.models import OutboxMessage, OutboxStatus
 from app.schedule import services as schedule
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _queue(n=3):
@@ -136,7 +136,8 @@ def test_a_moved_session_gets_a_fresh_reminder_and_cancelled_ones_none(app):
 
 def test_safety_net_promotes_a_forgotten_waiting_list_and_expires_reset_tokens(app):
     from app.accounts.models import PasswordResetToken
-    from app.enrolment.models import Enrolment, EnrolmentStatus as S
+    from app.enrolment.models import Enrolment
+    from app.enrolment.models import EnrolmentStatus as S
 
     with app.app_context():
         course = CourseFactory(capacity=2, seats_taken=1)
@@ -153,11 +154,10 @@ def test_safety_net_promotes_a_forgotten_waiting_list_and_expires_reset_tokens(a
 
 def test_automatic_issue_after_n_days_and_one_closing_email(app):
     from app.certificates.models import Certificate
-    from app.enrolment.models import EnrolmentStatus as S
-    from app.teaching.models import Attendance
-
     from app.core.timezones import local_date
     from app.core.types import utcnow
+    from app.enrolment.models import EnrolmentStatus as S
+    from app.teaching.models import Attendance
 
     today = local_date(utcnow(), "Europe/Rome")  # the courses' own today (DESIGN.md rule 3)
     with app.app_context():
@@ -181,17 +181,16 @@ def test_automatic_issue_after_n_days_and_one_closing_email(app):
 def test_only_those_who_met_the_completion_rule_are_congratulated(app):
     """A forum: 'passed' with 2 of 3 hours (67 % of 75 %) is thanked, not congratulated;
     the one who met the rule is congratulated; the one who never came gets nothing."""
-    from app.enrolment.models import EnrolmentStatus as S
-    from app.teaching.models import Attendance
-
     from app.core.timezones import local_date
     from app.core.types import utcnow
+    from app.enrolment.models import EnrolmentStatus as S
+    from app.teaching.models import Attendance
 
     today = local_date(utcnow(), "Europe/Rome")
     with app.app_context():
         forum = CourseFactory(starts_on=today - dt.timedelta(days=6), ends_on=today - dt.timedelta(days=5),
                               auto_issue_after_days=3, min_attendance_rate=75)
-        start = dt.datetime.combine(forum.starts_on, dt.time(8), dt.timezone.utc)
+        start = dt.datetime.combine(forum.starts_on, dt.time(8), dt.UTC)
         sessions = [SessionFactory(course=forum, starts_at=start + dt.timedelta(hours=2 * i),
                                    ends_at=start + dt.timedelta(hours=2 * i + 1)) for i in range(3)]
         full, partial, absent = (EnrolmentFactory(course=forum, status=S.COMPLETED) for _ in range(3))

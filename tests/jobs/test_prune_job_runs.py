@@ -8,9 +8,10 @@ import time_machine
 from app.extensions import db
 from app.jobs import services as jobs
 from app.jobs.models import JobRun
-from app.jobs.scheduler import build_scheduler, job_table, run_recorded
+from app.jobs.scheduler import build_scheduler, run_recorded
+from app.jobs.table import job_table
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
 
 

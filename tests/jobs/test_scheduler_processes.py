@@ -32,7 +32,7 @@ def _env(smtp_port: int) -> dict:
 
 
 def test_two_schedulers_at_once_send_every_message_and_reminder_exactly_once(app, smtp_server):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with app.app_context():
         for i in range(40):
             outbox.queue_email(UserFactory(), "password_reset", token=f"t{i}", minutes=60)
@@ -78,8 +78,8 @@ def test_the_scheduler_process_starts_and_stops_cleanly_on_sigterm(app, smtp_ser
 
 def test_job_settings_and_run_now_requests(app):
     from app.accounts.models import Role
+    from app.jobs.requests import request_run
     from app.jobs.scheduler import build_scheduler, run_requested
-    from app.jobs.services import request_run
 
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}

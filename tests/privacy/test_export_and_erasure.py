@@ -23,13 +23,15 @@ from app.catalogue.models import Course
 from app.certificates import services as certificates
 from app.certificates.models import CertificateKind
 from app.core.types import utcnow
-from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.enrolment.models import Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db, limiter
 from app.notifications.services import deliver_pending
 from app.privacy.export import build_pending_exports
 from app.privacy.models import DataExport
 from app.privacy.retention import apply_retention
-from app.teaching.models import Attendance, AttendanceMethod, AttendanceStatus as A, CourseStaff, StaffRole
+from app.teaching.models import Attendance, AttendanceMethod, CourseStaff, StaffRole
+from app.teaching.models import AttendanceStatus as A
 from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 from tests.integrity.harness import Shot, assert_doctor_clean, audits, no_5xx, outcome, race, same, twins
 
@@ -47,7 +49,7 @@ def person(app):
         today = utcnow().date()
         course = CourseFactory(title="Green Finance", starts_on=today - dt.timedelta(days=10),
                                ends_on=today - dt.timedelta(days=9))
-        start = dt.datetime.combine(course.starts_on, dt.time(8), dt.timezone.utc)
+        start = dt.datetime.combine(course.starts_on, dt.time(8), dt.UTC)
         session = SessionFactory(course=course, starts_at=start, ends_at=start + dt.timedelta(hours=3))
         mine = EnrolmentFactory(course=course, user=wang, status=S.COMPLETED,
                                 motivation=f"I am {NAME} and I build solar farms.")

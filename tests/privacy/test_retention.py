@@ -7,18 +7,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import sqlalchemy as sa
 import time_machine
 
 from app.accounts.models import LoginSession
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.privacy.retention import apply_retention, truncated_ip
-from app.jobs.scheduler import job_table
+from app.jobs.table import job_table
 from app.notifications.models import OutboxMessage, OutboxStatus
+from app.privacy.retention import apply_retention, truncated_ip
 from tests.factories import UserFactory
 
-NOW = dt.datetime(2027, 6, 1, 3, 55, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2027, 6, 1, 3, 55, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(("ip", "short"), [

@@ -13,10 +13,12 @@ from app.notifications.models import OutboxMessage
 from app.schedule import services
 from app.schedule.models import CourseSession, SessionKind, SessionStatus
 from app.schedule.services import ScheduleConflict, ScheduleError, SessionData
+from app.schedule.signups import cancel_signup, sign_up
+from app.schedule.timetable import overlaps_with_my_courses, personal_sessions
 from tests.factories import CourseFactory, EnrolmentFactory, UserFactory, VenueFactory
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _data(day, start=(9, 0), end=(10, 30), **kw):
@@ -185,8 +187,8 @@ def test_cohort_sessions_reach_only_that_cohort():
     a = EnrolmentFactory(course=course, cohort_id=rome.id).user
     b = EnrolmentFactory(course=course, cohort_id=shanghai.id).user
     [s] = services.create_sessions(course, _data(dt.date(2027, 10, 5), cohort_id=rome.id), UserFactory())
-    assert [x.id for x in services.personal_sessions(a)] == [s.id]
-    assert services.personal_sessions(b) == []
+    assert [x.id for x in personal_sessions(a)] == [s.id]
+    assert personal_sessions(b) == []
     assert {p.id for p in services.affected_people(s)} == {a.id}
 
 
@@ -195,15 +197,15 @@ def test_session_places_sign_up_full_and_cancel():
     [bus] = services.create_sessions(course, _data(course.starts_on, capacity=1, title="Bus"), UserFactory())
     first, second = EnrolmentFactory(course=course).user, EnrolmentFactory(course=course).user
     waiting = EnrolmentFactory(course=course, status=S.WAITLISTED).user
-    services.sign_up(bus, first)
+    sign_up(bus, first)
     with pytest.raises(services.Conflict, match="already signed up"):
-        services.sign_up(bus, first)
+        sign_up(bus, first)
     with pytest.raises(services.Conflict, match="full"):
-        services.sign_up(bus, second)
+        sign_up(bus, second)
     with pytest.raises(NotFound):
-        services.sign_up(bus, waiting)
-    services.cancel_signup(bus, first)
-    services.sign_up(bus, second)
+        sign_up(bus, waiting)
+    cancel_signup(bus, first)
+    sign_up(bus, second)
     db.session.refresh(bus)
     assert bus.seats_taken == 1
 
@@ -221,6 +223,6 @@ def test_overlap_warning_for_a_participant():
         is_authenticated = True
         id = me.id
 
-    pairs = services.overlaps_with_my_courses(other, Me())
+    pairs = overlaps_with_my_courses(other, Me())
     assert len(pairs) == 1 and pairs[0][1].course.title == "Mine"
-    assert services.overlaps_with_my_courses(other, AnonymousUserMixin()) == []
+    assert overlaps_with_my_courses(other, AnonymousUserMixin()) == []

@@ -18,11 +18,13 @@ from app.audit.models import AuditEvent
 from app.certificates import services as certificates
 from app.certificates.models import CertificateKind
 from app.core.types import utcnow
-from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.enrolment.models import Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.notifications.models import OutboxMessage
 from app.schedule.models import CourseSession, SessionStatus
 from app.teaching import services as teaching
+from app.teaching import staffing
 from app.teaching.models import Attendance, Cohort, CourseStaff, StaffRole
 from tests.factories import PASSWORD, CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 
@@ -134,7 +136,7 @@ def test_the_same_staff_act_on_their_own_cohort(app, world, client):
         assert r1.user.full_name in roster and s1.user.full_name not in roster
         assert r1.user.email in csv and s1.user.email not in csv
         assert s1.user.full_name not in listing
-    assert "meet.example/sh" not in sessions and 'href="/teach/courses/%s/cohorts"' % world["slug"] not in sessions
+    assert "meet.example/sh" not in sessions and f'href="/teach/courses/{world["slug"]}/cohorts"' not in sessions
     with app.app_context():  # someone of Shanghai checks in to the whole-course session
         db.session.add(Attendance(session_id=world["everyone"], enrolment_id=world["s1"], status="present",
                                   method="self_checkin"))
@@ -164,7 +166,7 @@ def test_deleting_the_cohort_of_bound_staff_never_widens_their_access(app, world
     with app.app_context():
         rome = db.session.get(Cohort, world["rome"])
         with pytest.raises(teaching.TeachingError, match="staff member bound to it"):
-            teaching.delete_cohort(rome, None)
+            staffing.delete_cohort(rome, None)
         db.session.rollback()
         # Even a cohort row removed behind the application's back takes the binding with
         # it (ON DELETE CASCADE), never leaving a whole-course binding (SET NULL did).
@@ -185,6 +187,6 @@ def test_an_admin_may_delete_a_cohort_once_its_staff_are_moved(app, world):
         db.session.execute(sa.update(CourseSession).where(CourseSession.cohort_id == world["rome"])
                            .values(status=SessionStatus.CANCELLED, cohort_id=world["shanghai"]))
         db.session.commit()
-        teaching.delete_cohort(db.session.get(Cohort, world["rome"]), None)
+        staffing.delete_cohort(db.session.get(Cohort, world["rome"]), None)
         db.session.commit()
         assert db.session.get(Cohort, world["rome"]) is None

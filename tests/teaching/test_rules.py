@@ -10,13 +10,14 @@ from app.core.errors import Conflict, NotFound
 from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.schedule.models import SessionStatus
-from app.teaching import services
-from app.teaching.models import Attendance, AttendanceStatus as A, Cohort
+from app.teaching import services, staffing
+from app.teaching.models import Attendance, Cohort
+from app.teaching.models import AttendanceStatus as A
 from app.teaching.services import TeachingError
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2027, 1, 18, 9, 0, tzinfo=UTC)
 
 
@@ -42,13 +43,13 @@ def test_attendance_rate_counts_hours_with_late_excused_cohort_cancelled_and_fut
     e = EnrolmentFactory(course=course, cohort_id=rome.id)
     present = _s(course, 0, hours=3)
     late = _s(course, 1, hours=1)
-    absent = _s(course, 2, hours=2, is_mandatory=True, title="Opening")
+    _absent = _s(course, 2, hours=2, is_mandatory=True, title="Opening")
     excused = _s(course, 3, hours=4)
     other_cohort = _s(course, 3, hours=5)
     other_cohort.cohort_id = db.session.scalar(sa.insert(Cohort).values(course_id=course.id, name="Shanghai").returning(Cohort.id))
-    cancelled = _s(course, 3, hours=6, status=SessionStatus.CANCELLED)
-    not_counting = _s(course, 3, hours=7, counts_for_attendance=False)
-    future = _s(course, 10, hours=2)
+    _cancelled = _s(course, 3, hours=6, status=SessionStatus.CANCELLED)
+    _not_counting = _s(course, 3, hours=7, counts_for_attendance=False)
+    _future = _s(course, 10, hours=2)
     _mark(present, e, A.PRESENT)
     _mark(late, e, A.LATE)
     _mark(excused, e, A.EXCUSED)
@@ -154,7 +155,7 @@ def test_sheet_saves_audits_and_refuses_strangers_and_future_sessions():
         with pytest.raises(NotFound):
             services.save_sheet(s, {stranger.id: (A.PRESENT, "")}, staff)
         history = services.attendance_history(s)
-        assert [(h.details["old"] if "old" in h.details else None, h.details["new"]) for h in history] == [
+        assert [(h.details.get("old"), h.details["new"]) for h in history] == [
             ("present", "late"), (None, "excused"), (None, "present")]
         later = _s(course, 2)
         with pytest.raises(TeachingError, match="15 minutes before"):
@@ -167,22 +168,22 @@ def test_sheet_saves_audits_and_refuses_strangers_and_future_sessions():
 def test_cohorts_create_rename_delete_only_when_empty_and_balance():
     course = _course()
     staff = UserFactory()
-    a = services.save_cohort(course, None, "Rome cohort", staff)
-    b = services.save_cohort(course, None, "Shanghai cohort", staff)
+    a = staffing.save_cohort(course, None, "Rome cohort", staff)
+    b = staffing.save_cohort(course, None, "Shanghai cohort", staff)
     with pytest.raises(Conflict):
-        services.save_cohort(course, None, "rome COHORT", staff)
-    services.save_cohort(course, a, "Roma", staff)
+        staffing.save_cohort(course, None, "rome COHORT", staff)
+    staffing.save_cohort(course, a, "Roma", staff)
     people = [EnrolmentFactory(course=course, user=UserFactory(country=c)) for c in ["IT", "CN", "IT", "CN", "IT"]]
     EnrolmentFactory(course=course, status=S.WAITLISTED)
-    sizes = services.balance_cohorts(course, staff)
+    sizes = staffing.balance_cohorts(course, staff)
     assert sorted(sizes.values()) == [2, 3]
     with pytest.raises(TeachingError, match="Only an empty cohort"):
-        services.delete_cohort(a, staff)
-    services.balance_cohorts(course, staff, by_country=True)
+        staffing.delete_cohort(a, staff)
+    staffing.balance_cohorts(course, staff, by_country=True)
     italians = {e.cohort_id for e in people if e.user.country == "IT"}
     assert len(italians) == 1  # three Italians fit in the larger cohort together
-    services.assign_cohort(course, [e.id for e in people], b.id, staff)
-    services.delete_cohort(a, staff)
+    staffing.assign_cohort(course, [e.id for e in people], b.id, staff)
+    staffing.delete_cohort(a, staff)
     assert db.session.get(Cohort, a.id) is None
 
 

@@ -9,14 +9,16 @@ import time_machine
 from app.accounts.models import Role
 from app.catalogue.models import Course
 from app.core.types import utcnow
-from app.enrolment.models import Enrolment, EnrolmentStatus as S
+from app.enrolment.models import Enrolment
+from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
 from app.teaching import services
-from app.teaching.models import Attendance, AttendanceStatus as A, Cohort, CourseStaff, StaffRole
+from app.teaching.models import Attendance, Cohort, CourseStaff, StaffRole
+from app.teaching.models import AttendanceStatus as A
 from tests.factories import CourseFactory, EnrolmentFactory, SessionFactory, UserFactory
 from tests.helpers import LOGIN, ROLES, build_world, check_access, login_as
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _running_world():

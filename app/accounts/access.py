@@ -1,4 +1,5 @@
-"""Access decorators for whole areas. Object-level rules live with their domain."""
+"""Access decorators for whole areas, by role. Object-level rules live with their domain
+(e.g. `teaching.access` for course staff)."""
 from __future__ import annotations
 
 from functools import wraps

@@ -1,34 +1,33 @@
 """Rosters, cohorts, attendance sheets, self check-in and completion for course staff."""
 from __future__ import annotations
 
-
 import segno
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
+from app.accounts.access import staff_required
 from app.accounts.models import User
 from app.catalogue.models import Course
-from app.core.auth import staff_required
 from app.core.db import begin_write
-from app.core.errors import DomainError
+from app.core.http import csv_response, db_id, external_url, flash_form_errors, posted_control_chars
 from app.core.labels import label
 from app.core.timezones import local_date
 from app.core.types import utcnow
+from app.core.writes import write
 from app.enrolment.forms import ConfirmForm
 from app.enrolment.models import HOLDS_PLACE, Enrolment
 from app.extensions import db
-from app.notifications.services import deliver_after_commit
 from app.schedule.models import CourseSession
-from app.teaching import services
+from app.teaching import services, staffing
 from app.teaching.access import MANAGERS, course_for_staff, in_scope, staff_cohort, staff_role
 from app.teaching.forms import BalanceForm, CohortForm, EmailCohortForm
 from app.teaching.models import Attendance, AttendanceStatus, Cohort
-from app.core.http import csv_response, db_id, external_url, flash_form_errors, posted_control_chars
-from app.teaching.views import bp, person_cells, person_header, seen_status
+from app.teaching.views.common import bp, person_cells, person_header, seen_status
 
 
 def _scope(course: Course) -> int | None:
@@ -114,9 +113,8 @@ def email_people(slug: str):
     cohort_id = form.cohort_id.data or None
     if scope is not None and cohort_id not in (None, scope):
         abort(404)
-    n = services.email_cohort(course, scope or cohort_id, form.subject.data, form.body.data, current_user)
-    db.session.commit()
-    deliver_after_commit()
+    with write():  # refuses nothing: the form said what was wrong
+        n = services.email_cohort(course, scope or cohort_id, form.subject.data, form.body.data, current_user)
     flash(ngettext("Your message is on its way to %(num)d person.", "Your message is on its way to %(num)d people.", n), "success")
     return redirect(url_for("teaching.roster", slug=slug, cohort=form.cohort_id.data or None))
 
@@ -130,16 +128,13 @@ def cohorts(slug: str):
     form = CohortForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            services.save_cohort(course, None, form.name.data, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-            status = error.status_code
-        else:
-            db.session.commit()
+        with write() as outcome:
+            staffing.save_cohort(course, None, form.name.data, current_user)
+        if not outcome.error:
             flash(_("Cohort created."), "success")
             return redirect(url_for("teaching.cohorts", slug=slug))
+        flash(outcome.error.message, "danger")
+        status = outcome.error.status_code
     elif request.method == "POST":
         flash_form_errors(form)
         status = 400
@@ -162,14 +157,11 @@ def _cohort_action(slug: str, action, done: str):  # noqa: ANN001
     """Cohorts are arranged by staff of the whole course; someone bound to one cohort
     gets 404 here, as for anything outside their cohort."""
     course = course_for_staff(slug, current_user, manage=True, whole_course=True)
-    begin_write()
-    try:
+    with write(begin=True) as outcome:
         action(course)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return cohorts(slug)[0], error.status_code
-    db.session.commit()
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return cohorts(slug)[0], outcome.error.status_code
     flash(done, "success")
     return redirect(url_for("teaching.cohorts", slug=slug))
 
@@ -182,7 +174,7 @@ def rename_cohort(slug: str, cohort_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return cohorts(slug)[0], 400
-    return _cohort_action(slug, lambda c: services.save_cohort(c, _cohort_or_404(c, cohort_id), form.name.data, current_user),
+    return _cohort_action(slug, lambda c: staffing.save_cohort(c, _cohort_or_404(c, cohort_id), form.name.data, current_user),
                           _("Cohort renamed."))
 
 
@@ -191,7 +183,7 @@ def rename_cohort(slug: str, cohort_id: int):
 def delete_cohort(slug: str, cohort_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _cohort_action(slug, lambda c: services.delete_cohort(_cohort_or_404(c, cohort_id), current_user),
+    return _cohort_action(slug, lambda c: staffing.delete_cohort(_cohort_or_404(c, cohort_id), current_user),
                           _("Cohort deleted."))
 
 
@@ -209,7 +201,7 @@ def assign_cohort(slug: str):
         course_for_staff(slug, current_user, manage=True, whole_course=True)
         flash(_("Choose at least one participant."), "danger")
         return cohorts(slug)[0], 400
-    return _cohort_action(slug, lambda c: services.assign_cohort(c, ids, cohort_id, current_user), _("Cohorts updated."))
+    return _cohort_action(slug, lambda c: staffing.assign_cohort(c, ids, cohort_id, current_user), _("Cohorts updated."))
 
 
 @bp.route("/courses/<slug>/cohorts/balance", methods=["POST"])
@@ -218,7 +210,7 @@ def balance_cohorts(slug: str):
     form = BalanceForm()
     if not form.validate_on_submit():
         abort(400)
-    return _cohort_action(slug, lambda c: services.balance_cohorts(c, current_user, by_country=form.by_country.data),
+    return _cohort_action(slug, lambda c: staffing.balance_cohorts(c, current_user, by_country=form.by_country.data),
                           _("Participants spread over the cohorts."))
 
 
@@ -248,16 +240,14 @@ def _save_sheet(course: Course, session_id: int, entries: dict, seen: dict) -> i
     """Save the posted sheet in one write; the status to answer (200 when saved)."""
     begin_write()
     session = db.session.get(CourseSession, session_id)
-    try:
+    with write() as outcome:
         if request.form.get("all_present"):
             n = services.mark_all_present(session, current_user, cohort_id=_scope(course))
         else:
             n = services.save_sheet(session, entries, current_user, cohort_id=_scope(course), seen=seen)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return error.status_code
-    db.session.commit()
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return outcome.error.status_code
     flash(ngettext("%(num)d change saved.", "%(num)d changes saved.", n), "success")
     return 200
 
@@ -366,19 +356,16 @@ def completion(slug: str):
                 Enrolment.course_id == course.id, Enrolment.id.in_(ids))).all()
             if len(chosen) != len(set(ids)) or not all(in_scope(e.cohort_id, _scope(course)) for e in chosen):
                 abort(404)
-            try:
-                for e in chosen:
-                    services.record_completion(e, outcome == "passed", request.form.get(f"note-{e.id}", ""), current_user,
-                                               seen=seen_status(request.form.get(f"seen-{e.id}")))
-            except DomainError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-                status = error.status_code
-            else:
-                db.session.commit()
+            notes = {e.id: request.form.get(f"note-{e.id}", "") for e in chosen}
+            seen = {e.id: seen_status(request.form.get(f"seen-{e.id}")) for e in chosen}
+            with write() as done:
+                services.record_completions(chosen, outcome == "passed", notes, current_user, seen=seen)
+            if not done.error:
                 flash(ngettext("Completion recorded for %(num)d participant.", "Completion recorded for %(num)d participants.",
                                len(chosen)), "success")
                 return redirect(url_for("teaching.completion", slug=slug))
+            flash(done.error.message, "danger")
+            status = done.error.status_code
     people = _roster(course, _scope(course))
     return render_template("teaching/completion.html", course=course, people=people,
                            progress=services.progress_for(course, people), confirm_form=ConfirmForm(),

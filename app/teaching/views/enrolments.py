@@ -1,47 +1,28 @@
 """The instructor's area (/teach): their courses and the enrolments of each."""
 from __future__ import annotations
 
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
+from app.accounts.access import staff_required
 from app.accounts.models import User
-from app.catalogue import signals
 from app.catalogue.models import Course
-from app.core.auth import staff_required
 from app.core.db import begin_write, contains
-from app.core.errors import DomainError
 from app.core.http import csv_response, db_id, flash_form_errors
 from app.core.labels import label
+from app.core.writes import write
 from app.enrolment import services as enrolment_services
 from app.enrolment.forms import AddParticipantForm, BulkForm, ConfirmForm, EnrolmentFilterForm, ReasonForm
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.extensions import db
-from app.notifications.services import deliver_after_commit
 from app.teaching.access import MANAGERS, course_for_staff, courses_of, in_scope, staff_cohort, staff_role
-from app.teaching.models import CourseStaff, StaffRole
-
-bp = Blueprint("teaching", __name__, url_prefix="/teach")
-
-
-@signals.course_page.connect
-def _instructors(_app, course: Course, user) -> dict:  # noqa: ANN001
-    staff = db.session.scalars(
-        sa.select(CourseStaff)
-        .where(CourseStaff.course_id == course.id, CourseStaff.role.in_((StaffRole.LEAD, StaffRole.INSTRUCTOR)))
-        .options(so.joinedload(CourseStaff.user))
-        .order_by(CourseStaff.role, CourseStaff.id)
-    ).all()
-    return {"instructors": staff}
-
-
-@bp.app_template_global("staff_cohort_of")
-def staff_cohort_of(course: Course) -> int | None:
-    """The one cohort the signed-in staff member is bound to on `course` (None: all)."""
-    return staff_cohort(course.id, current_user)
+from app.teaching.views.common import bp, person_cells, person_header, seen_status
 
 
 @bp.route("/")
@@ -124,47 +105,25 @@ def export_enrolments(slug: str):
         for e in rows))
 
 
-def person_header() -> list[str]:
-    return [_("Full name"), _("Name in native script"), _("Email"), _("Organisation"), _("Type of organisation"),
-            _("Country")]
-
-
-def person_cells(u: User) -> list[str]:
-    return [u.full_name, u.native_name or "", u.email, u.organisation or "",
-            label(u.organisation_type) if u.organisation_type else "", u.country or ""]
-
-
 def _act(slug: str, enrolment_id: int, action):  # noqa: ANN001
     """Run one staff move on one enrolment, then back to the list (or the list with an error)."""
     course = course_for_staff(slug, current_user, manage=True)
     begin_write()
     enrolment = _enrolment_or_404(course, enrolment_id)
-    try:
+    with write() as outcome:
         message = action(enrolment)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return _list_again(slug, error.status_code)
-    db.session.commit()
-    deliver_after_commit()
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return _list_again(slug, outcome.error.status_code)
     flash(message, "success")
     return redirect(url_for("teaching.enrolments", slug=slug, **_keep_filters()))
-
-
-def seen_status(value: str | None) -> EnrolmentStatus | None:
-    """The status a staff form says its page showed (None when it does not say): a
-    decision is about what was on the page. Anything else is a bad request."""
-    try:
-        return EnrolmentStatus(value) if value else None
-    except ValueError:
-        abort(400)
 
 
 def _seen() -> EnrolmentStatus | None:
     return seen_status(request.form.get("seen"))
 
 
-def _keep_filters() -> dict[str, str]:
+def _keep_filters() -> dict[str, Any]:
     return {k: v for k, v in (("status", request.args.get("status", "")), ("q", request.args.get("q", ""))) if v}
 
 
@@ -250,28 +209,14 @@ def bulk(slug: str):
     scope = staff_cohort(course.id, current_user)
     if len(chosen) != len(set(ids)) or not all(in_scope(e.cohort_id, scope) for e in chosen):
         abort(404)
-    try:
-        for enrolment in chosen:
-            # Only applications under review can be ticked: that is what the page showed.
-            if form.action.data == "approve":
-                enrolment_services.approve(enrolment, current_user, seen=EnrolmentStatus.PENDING)
-            else:
-                enrolment_services.reject(enrolment, current_user, form.reason.data, seen=EnrolmentStatus.PENDING)
-    except DomainError as error:
-        # All or nothing: one refused move leaves every selected enrolment as it was.
-        db.session.rollback()
-        flash(_("Nothing was changed: %(name)s — %(reason)s", name=enrolment.user.full_name, reason=error.message), "danger")
-        return _list_again(slug, error.status_code)
-    db.session.commit()
-    deliver_after_commit()
-    flash(ngettext_applied(len(chosen)), "success")
+    with write() as outcome:  # all or nothing: one refusal leaves every selected enrolment as it was
+        enrolment_services.decide_applications(chosen, current_user, approving=form.action.data == "approve",
+                                               reason=form.reason.data or "")
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return _list_again(slug, outcome.error.status_code)
+    flash(ngettext("%(num)d enrolment updated.", "%(num)d enrolments updated.", len(chosen)), "success")
     return redirect(url_for("teaching.enrolments", slug=slug))
-
-
-def ngettext_applied(n: int) -> str:
-    from flask_babel import ngettext
-
-    return ngettext("%(num)d enrolment updated.", "%(num)d enrolments updated.", n)
 
 
 @bp.route("/courses/<slug>/enrolments/add", methods=["POST"])
@@ -281,18 +226,12 @@ def add(slug: str):
     course = course_for_staff(slug, current_user, manage=True, whole_course=True)
     form = AddParticipantForm()
     if form.validate_on_submit():
-        begin_write()
-        try:
+        with write(begin=True) as outcome:
             enrolment = enrolment_services.add_participant(course.id, form.email.data, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-            return _list_again(slug, error.status_code)
-        db.session.commit()
-        deliver_after_commit()
+        if outcome.error:
+            flash(outcome.error.message, "danger")
+            return _list_again(slug, outcome.error.status_code)
         flash(_("%(name)s added: %(status)s.", name=enrolment.user.full_name, status=label(enrolment.status)), "success")
         return redirect(url_for("teaching.enrolments", slug=slug))
     flash_form_errors(form)
     return _list_again(slug, 400)
-from app.teaching import sessions as _sessions  # noqa: E402,F401 - registers the session routes on bp
-from app.teaching import attendance as _attendance  # noqa: E402,F401 - registers the attendance routes on bp

@@ -8,21 +8,21 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.accounts.access import staff_required
 from app.catalogue.models import Course
-from app.core.auth import staff_required
 from app.core.db import begin_write
-from app.core.errors import DomainError
 from app.core.http import domain_error_to_form
 from app.core.timeline import week_of
+from app.core.writes import write
 from app.extensions import db
-from app.notifications.services import deliver_after_commit
 from app.schedule import services as schedule
 from app.schedule.forms import CancelSessionForm, SessionForm
 from app.schedule.models import CourseSession, SessionKind, Venue
-from app.teaching import services as teaching
+from app.schedule.timetable import by_course_day, course_sessions, group_by_local_day, personal_sessions
+from app.teaching import staffing
 from app.teaching.access import MANAGERS, course_for_staff, in_scope, staff_cohort, staff_role
 from app.teaching.models import Cohort
-from app.teaching.views import bp
+from app.teaching.views.common import bp
 
 
 def _session_or_404(course: Course, session_id: int) -> CourseSession:
@@ -39,7 +39,7 @@ def _form(course: Course, session: CourseSession | None = None) -> SessionForm:
     form = SessionForm()
     form.fill_choices(
         db.session.scalars(sa.select(Venue).order_by(Venue.name)),
-        teaching.instructor_choices(course, current_user),
+        staffing.instructor_choices(course, current_user),
         [c for c in db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name))
          if in_scope(c.id, staff_cohort(course.id, current_user))],
     )
@@ -78,11 +78,11 @@ def sessions(slug: str):
     scope = staff_cohort(course.id, current_user)
     # Staff bound to a cohort see the whole-course sessions and their cohort's, and may
     # change only their cohort's.
-    visible = [s for s in schedule.course_sessions(course.id) if s.cohort_id is None or in_scope(s.cohort_id, scope)]
+    visible = [s for s in course_sessions(course.id) if s.cohort_id is None or in_scope(s.cohort_id, scope)]
     return render_template(
         "teaching/sessions.html", course=course, can_manage=can_manage, cancel_form=CancelSessionForm(), scope=scope,
-        days=schedule.group_by_local_day(visible, course.timezone),
-        cohort_names=dict(db.session.execute(sa.select(Cohort.id, Cohort.name).where(Cohort.course_id == course.id)).all()),
+        days=group_by_local_day(visible, course.timezone),
+        cohort_names=dict(db.session.execute(sa.select(Cohort.id, Cohort.name).where(Cohort.course_id == course.id)).tuples().all()),
     )
 
 
@@ -93,20 +93,16 @@ def new_session(slug: str):
     form = _form(course)
     status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
-        begin_write()
-        try:
-            teaching.join_staff_to_teach(course, form.instructor_ids.data or [], current_user)
+        with write(begin=True) as outcome:
+            staffing.join_staff_to_teach(course, form.instructor_ids.data or [], current_user)
             created = schedule.create_sessions(
                 db.session.get(Course, course.id), _data(form, staff_cohort(course.id, current_user)), current_user, repeat=form.repeat.data,
                 weekdays=form.weekdays.data or [], until=form.until.data, override_reason=form.override_reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-            status = error.status_code
-        else:
-            db.session.commit()
+        if not outcome.error:
             flash(ngettext_sessions(len(created)), "success")
             return redirect(url_for("teaching.sessions", slug=slug))
+        domain_error_to_form(outcome.error, form)
+        status = outcome.error.status_code
     return render_template("teaching/session_form.html", course=course, form=form, session=None), status
 
 
@@ -126,17 +122,14 @@ def edit_session(slug: str, session_id: int):
     if form.validate_on_submit():
         begin_write()
         session = db.session.get(CourseSession, session_id)
-        try:
-            teaching.join_staff_to_teach(course, form.instructor_ids.data or [], current_user)
+        with write() as outcome:
+            staffing.join_staff_to_teach(course, form.instructor_ids.data or [], current_user)
             schedule.update_sessions(session, _data(form, staff_cohort(course.id, current_user)), current_user, scope=form.scope.data,
                                      override_reason=form.override_reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            domain_error_to_form(error, form)
-            status = error.status_code
+        if outcome.error:
+            domain_error_to_form(outcome.error, form)
+            status = outcome.error.status_code
         else:
-            db.session.commit()
-            deliver_after_commit()
             flash(_("Session saved; participants and instructors have been told of any change of time or place."), "success")
             return redirect(url_for("teaching.sessions", slug=slug))
     return render_template("teaching/session_form.html", course=course, form=form, session=session), status
@@ -151,14 +144,11 @@ def cancel_session(slug: str, session_id: int):
         abort(400)
     begin_write()
     session = _session_or_404(course, session_id)
-    try:
+    with write() as outcome:
         cancelled = schedule.cancel_sessions(session, current_user, scope=form.scope.data, reason=form.reason.data or "")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return sessions(slug), error.status_code
-    db.session.commit()
-    deliver_after_commit()
+    if outcome.error:
+        flash(outcome.error.message, "danger")
+        return sessions(slug), outcome.error.status_code
     flash(_("%(num)d session(s) cancelled; everyone concerned has been emailed.", num=len(cancelled)), "success")
     return redirect(url_for("teaching.sessions", slug=slug))
 
@@ -169,6 +159,6 @@ def timetable():
     week = week_of(request.args.get("week"), current_user.timezone)
     if week is None:
         abort(400)
-    items = schedule.personal_sessions(current_user, week.start_utc, week.end_utc)
-    return render_template("schedule/week.html", week=week, by_day=schedule.by_course_day(items), endpoint="teaching.timetable",
+    items = personal_sessions(current_user, week.start_utc, week.end_utc)
+    return render_template("schedule/week.html", week=week, by_day=by_course_day(items), endpoint="teaching.timetable",
                            title=_("My teaching timetable"))
