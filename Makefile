@@ -39,9 +39,10 @@ $(AXE): tests/e2e/package.json tests/e2e/package-lock.json
 	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The suite runs in parallel (pytest-xdist), one database per worker: WORKERS=1 runs it in
-# one process. COV= (empty) skips coverage.
-WORKERS ?= auto
+# The suite runs in parallel (pytest-xdist), one database per worker: one worker per core
+# this process may use, at most 4 (each may drive a browser); WORKERS=1 runs it in one
+# process. COV= (empty) skips coverage.
+WORKERS ?= $(shell $(PYTHON) -c "import os; print(max(1, min(4, len(os.sched_getaffinity(0)))))")
 COV ?= --cov=app --cov-report=term:skip-covered
 test: system-packages setup $(AXE) lint
 	$(BIN)/python -m pytest tests -p no:cacheprovider -n $(WORKERS) $(COV) $(PYTEST_ARGS)
