@@ -15,7 +15,7 @@ from app.accounts.access import staff_required
 from app.catalogue.models import CourseKind, Programme
 from app.core.db import begin_write
 from app.core.forms import ConfirmForm
-from app.core.http import csv_response
+from app.core.http import csv_response, db_id
 from app.extensions import db, limiter
 from app.feedback.services import MIN_RESPONSES
 from app.impact import co2, exports, metrics
@@ -45,9 +45,12 @@ def _filters() -> metrics.Filters:
         raise BadFilter(_("The range is at most twenty years."))
     programme_id = None
     if args.get("programme"):
-        if not args["programme"].isdigit() or db.session.get(Programme, int(args["programme"])) is None:
+        try:  # "²" is a digit to str.isdigit, not to int(); a huge number is no id either
+            programme_id = db_id(args["programme"])
+        except ValueError:
+            raise BadFilter(_("Unknown programme.")) from None
+        if db.session.get(Programme, programme_id) is None:
             raise BadFilter(_("Unknown programme."))
-        programme_id = int(args["programme"])
     kind = None
     if args.get("kind"):
         try:

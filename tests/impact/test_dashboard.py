@@ -295,6 +295,7 @@ def test_bad_filters_answer_400_with_a_sentence(app_ctx, client):
     client.post("/auth/login", data={"email": "boss@example.org", "password": "correct-horse-battery"})
     for args, message in (({"from": "2026-13-01"}, "YYYY-MM-DD"), ({"from": "2026-09-01", "to": "2026-01-01"}, "ends before"),
                           ({"programme": "abc"}, "Unknown programme"), ({"programme": "99999"}, "Unknown programme"),
+                          ({"programme": "²"}, "Unknown programme"), ({"programme": "9" * 30}, "Unknown programme"),
                           ({"kind": "party"}, "Unknown kind"), ({"city": "x" * 101}, "100 characters"),
                           ({"from": "1900-01-01", "to": "2026-01-01"}, "twenty years")):
         response = client.get("/admin/impact", query_string=args)

@@ -136,6 +136,7 @@ _NASTY = st.sampled_from([
     "", "0", "-1", "1e9", "99999999999999999999", "922337203685477580", "0000-01", "9999-12", "0001-W01",
     "9999-W52", "2026-W53", "2026-02-30", "\x00", "a\x00b", "\u202e", "<script>", "' OR 1=1 --", "上海", "🎓",
     "NaN", "true", "online", "summer_school", " ", "%", "_", "\\", "x" * 5000,
+    "²", "١٢", "٣", "2026-٠١-01",  # digits to str.isdigit that int() or dates may refuse
 ])
 _VALUE = st.one_of(_NASTY, st.text(max_size=40), st.integers(min_value=-10**20, max_value=10**20).map(str))
 
@@ -151,7 +152,10 @@ _LISTS = {
         ("/teach/courses/{slug}/roster", ("cohort", "page")),
         ("/teach/courses/{slug}/sessions", ("week", "page")),
     ],
-    "admin": [("/admin/courses", ("status", "page", "q")), ("/admin/jobs", ("job", "page")), ("/admin/", ("page",))],
+    "admin": [("/admin/courses", ("status", "page", "q")), ("/admin/jobs", ("job", "page")), ("/admin/", ("page",)),
+              ("/admin/impact", ("from", "to", "programme", "kind", "city")),
+              ("/admin/audit", ("actor", "action", "type", "object", "user", "from", "to", "page")),
+              ("/admin/people", ("q", "country", "role", "state", "page"))],
 }
 
 
