@@ -137,6 +137,33 @@ def test_cohort_screens(client, auth, app_ctx):
     assert client.post(f"{base}/999999/delete").status_code == 404
 
 
+def test_a_refused_cohort_change_says_why_once_and_creates_nothing(client, auth, app_ctx):
+    """Refusals redraw the cohorts page with a blank "new cohort" form: the posted rename
+    or move is not taken for a new cohort (no "Name is required", no second message)."""
+    course, session, e = _running_world()
+    auth.login("lead@example.org")
+    base = f"/teach/courses/{course.slug}/cohorts"
+    assert client.post(base, data={"name": "Rome"}).status_code == 302
+    assert client.post(base, data={"name": "Shanghai"}).status_code == 302
+    db.session.rollback()
+    rome, shanghai = db.session.scalars(sa.select(Cohort).order_by(Cohort.id)).all()
+    assert client.post(f"{base}/assign", data={"ids": [e.id], "cohort_id": rome.id}).status_code == 302
+
+    clash = client.post(f"{base}/{shanghai.id}/rename", data={"name": "ROME"})
+    busy = client.post(f"{base}/{rome.id}/delete")
+    nobody = client.post(f"{base}/assign", data={"cohort_id": rome.id})
+    blank = client.post(f"{base}/{shanghai.id}/rename", data={"name": ""})
+    for response, status, message in ((clash, 409, "already has a cohort with that name"),
+                                      (busy, 400, "Only an empty cohort can be deleted"),
+                                      (nobody, 400, "Choose at least one participant"),
+                                      (blank, 400, "This field is required")):
+        page = response.get_data(as_text=True)
+        assert response.status_code == status and page.count(message) == 1, (status, message, page.count(message))
+        assert message == "This field is required" or "This field is required" not in page
+    db.session.rollback()
+    assert [c.name for c in db.session.scalars(sa.select(Cohort).order_by(Cohort.id))] == ["Rome", "Shanghai"]
+
+
 def test_my_progress_on_me(client, auth, app_ctx):
     course, session, e = _running_world()
     past = SessionFactory(course=course, starts_at=utcnow() - dt.timedelta(days=1), ends_at=utcnow() - dt.timedelta(days=1) + dt.timedelta(hours=2))

@@ -138,12 +138,18 @@ def cohorts(slug: str):
     elif request.method == "POST":
         flash_form_errors(form)
         status = 400
+    return _cohorts_page(course, form, status)
+
+
+def _cohorts_page(course: Course, form: CohortForm | None = None, status: int = 200):
+    """The cohorts page; a refused rename, move, balance or delete shows it again with a
+    blank "new cohort" form (the posted fields were not meant for it)."""
     all_cohorts = _cohorts(course)
     people = _roster(course, None)
     sizes = {c.id: sum(1 for e in people if e.cohort_id == c.id) for c in all_cohorts}
     return render_template("teaching/cohorts.html", course=course, cohorts=all_cohorts, people=people, sizes=sizes,
-                           form=form, rename_form=CohortForm(formdata=None), balance_form=BalanceForm(),
-                           confirm_form=ConfirmForm()), status
+                           form=form or CohortForm(formdata=None), rename_form=CohortForm(formdata=None),
+                           balance_form=BalanceForm(), confirm_form=ConfirmForm()), status
 
 
 def _cohort_or_404(course: Course, cohort_id: int) -> Cohort:
@@ -161,7 +167,7 @@ def _cohort_action(slug: str, action, done: str):  # noqa: ANN001
         action(course)
     if outcome.error:
         flash(outcome.error.message, "danger")
-        return cohorts(slug)[0], outcome.error.status_code
+        return _cohorts_page(course, status=outcome.error.status_code)
     flash(done, "success")
     return redirect(url_for("teaching.cohorts", slug=slug))
 
@@ -169,11 +175,11 @@ def _cohort_action(slug: str, action, done: str):  # noqa: ANN001
 @bp.route("/courses/<slug>/cohorts/<int:cohort_id>/rename", methods=["POST"])
 @staff_required
 def rename_cohort(slug: str, cohort_id: int):
-    course_for_staff(slug, current_user, manage=True, whole_course=True)  # access first: others get 404
+    course = course_for_staff(slug, current_user, manage=True, whole_course=True)  # access first: others get 404
     form = CohortForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-        return cohorts(slug)[0], 400
+        return _cohorts_page(course, status=400)
     return _cohort_action(slug, lambda c: staffing.save_cohort(c, _cohort_or_404(c, cohort_id), form.name.data, current_user),
                           _("Cohort renamed."))
 
@@ -198,9 +204,9 @@ def assign_cohort(slug: str):
     except ValueError:
         abort(400)
     if not ids:
-        course_for_staff(slug, current_user, manage=True, whole_course=True)
+        course = course_for_staff(slug, current_user, manage=True, whole_course=True)
         flash(_("Choose at least one participant."), "danger")
-        return cohorts(slug)[0], 400
+        return _cohorts_page(course, status=400)
     return _cohort_action(slug, lambda c: staffing.assign_cohort(c, ids, cohort_id, current_user), _("Cohorts updated."))
 
 
