@@ -37,7 +37,7 @@ def courses_ics():
         event.add("location", "Online" if course.is_online else (course.venue.name if course.venue else course.city or ""))
         event.add("categories", [course.kind.value])
         cal.add_component(event)
-    return Response(cal.to_ical(), mimetype="text/calendar; charset=utf-8",
+    return Response(cal.to_ical(), content_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": 'inline; filename="ponte-courses.ics"'})
 
 

@@ -22,6 +22,7 @@ from app.core.cas import changed_rows
 from app.core.db import begin_write, writer_transactions
 from app.core.types import utcnow
 from app.extensions import db
+from app.notifications.services import deliver_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +106,10 @@ def run_batch_in_thread(app, batch_id: int) -> threading.Thread:  # noqa: ANN001
     def work() -> None:
         with app.app_context(), writer_transactions():
             try:
-                run_batch(batch_id)
-                from app.notifications.services import deliver_after_commit
-
-                deliver_after_commit()
+                # A second click finds the batch taken: it runs nothing and delivers
+                # nothing (the thread running it sends its emails).
+                if run_batch(batch_id):
+                    deliver_after_commit()
             finally:
                 db.session.remove()
 

@@ -141,5 +141,5 @@ def calendar_feed(token: str):
     sessions = personal_sessions(user)
     body = build_calendar(sessions, name=_("Ponte — %(name)s", name=user.full_name),
                           join_links_for={s.id for s in sessions if s.join_url})
-    return Response(body, mimetype="text/calendar; charset=utf-8",
+    return Response(body, content_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": 'inline; filename="ponte.ics"', "Cache-Control": "private, max-age=300"})

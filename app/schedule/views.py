@@ -70,7 +70,7 @@ def api_sessions(slug: str):
 def course_calendar(slug: str):
     course = published_course_or_404(slug)
     body = build_calendar(course_sessions(course.id), name=course.title)
-    return Response(body, mimetype="text/calendar; charset=utf-8",
+    return Response(body, content_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'inline; filename="{course.slug}.ics"'})
 
 

@@ -100,7 +100,7 @@ def test_feeds_list_upcoming_published_courses(client):
     CourseFactory(title="Summer & <School>", slug="summer")
     CourseFactory(title="Draft one", status=CourseStatus.DRAFT)
     ics = client.get("/courses.ics")
-    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    assert ics.status_code == 200 and ics.headers["Content-Type"] == "text/calendar; charset=utf-8"
     cal = icalendar.Calendar.from_ical(ics.data)
     events = [c for c in cal.walk("VEVENT")]
     assert [str(e["SUMMARY"]) for e in events] == ["Summer & <School>"]

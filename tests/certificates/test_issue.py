@@ -231,6 +231,31 @@ def test_admin_pages_bulk_in_background_zip_and_downloads(app, client):
     assert "PONTE-" in page and "Bulk issue" in page
 
 
+def test_a_second_worker_for_a_batch_already_taken_does_nothing(app):
+    """A second "Issue all eligible" click starts a thread for the batch the first one
+    runs: it finds the batch taken and neither issues nor delivers (delivering beside
+    the running batch made SQLite say "database is locked")."""
+    from app.certificates.batches import run_batch_in_thread
+    from app.notifications.models import OutboxMessage, OutboxStatus
+
+    with app.app_context():
+        course, first, second = _finished_course()
+        e = EnrolmentFactory(course=course, status=S.COMPLETED)
+        _attend(first, e)
+        _attend(second, e)
+        batch = CertificateBatch(course_id=course.id, status=BatchStatus.DONE)
+        db.session.add(batch)
+        waiting = OutboxMessage(recipient="someone@example.org", template="enrolment", subject="Hello",
+                                body_text="Hello", body_html="<p>Hello</p>")
+        db.session.add(waiting)
+        db.session.commit()
+        batch_id, message_id = batch.id, waiting.id
+    run_batch_in_thread(app, batch_id).join(timeout=60)
+    with app.app_context():
+        assert db.session.get(OutboxMessage, message_id).status is OutboxStatus.PENDING
+        assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 0
+
+
 def test_signature_upload_checks_content_and_re_encodes(app, client):
     from PIL import Image
 
