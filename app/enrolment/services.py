@@ -12,8 +12,8 @@ participant's language. Nothing here commits: the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -35,6 +35,7 @@ from app.extensions import db
 from app.notifications.services import queue_email
 
 S = EnrolmentStatus
+T = TypeVar("T")
 CLOSED = (S.WITHDRAWN, S.REJECTED, S.CANCELLED)
 # States a staff decision or the person's own move put the enrolment in.
 DECIDED = (S.ACCEPTED, S.WAITLISTED, S.REJECTED, S.CANCELLED, S.WITHDRAWN, S.COMPLETED, S.NOT_COMPLETED)
@@ -281,21 +282,31 @@ def _close_with_reason(enrolment: Enrolment, status: EnrolmentStatus, allowed: t
             promote_waitlist(enrolment.course_id)
 
 
-def decide_applications(enrolments: Sequence[Enrolment], actor: User, *, approving: bool, reason: str = "") -> None:
-    """Approve or reject several applications under review, all or nothing: the first
-    refusal raises, naming whose application it was, and the caller rolls back every move.
-    Only applications under review can be ticked, so each is decided as seen pending."""
+def all_or_nothing(enrolments: Sequence[Enrolment], act: Callable[[Enrolment], T]) -> list[T]:
+    """`act` on each enrolment, for a decision staff take on several at once: the first
+    refusal raises again naming whose it was, with its status (a 409 stays a 409: someone
+    decided meanwhile), and the caller rolls every move back."""
+    results = []
     for enrolment in enrolments:
         try:
-            if approving:
-                approve(enrolment, actor, seen=S.PENDING)
-            else:
-                reject(enrolment, actor, reason, seen=S.PENDING)
+            results.append(act(enrolment))
         except DomainError as error:
             refusal = DomainError(_("Nothing was changed: %(name)s — %(reason)s",
                                     name=enrolment.user.full_name, reason=error.message))
-            refusal.status_code = error.status_code  # 409 stays 409: someone decided meanwhile
+            refusal.status_code = error.status_code
             raise refusal from error
+    return results
+
+
+def decide_applications(enrolments: Sequence[Enrolment], actor: User, *, approving: bool,
+                        reason: str = "") -> list[EnrolmentStatus]:
+    """Approve or reject several applications under review, all or nothing; each one's
+    new status (an approval on a full course goes to the waiting list). Only applications
+    under review can be ticked, so each is decided as seen pending."""
+    if approving:
+        return all_or_nothing(enrolments, lambda e: approve(e, actor, seen=S.PENDING))
+    all_or_nothing(enrolments, lambda e: reject(e, actor, reason, seen=S.PENDING))
+    return [S.REJECTED] * len(enrolments)
 
 
 def reject(enrolment: Enrolment, actor: User, reason: str, *, seen: EnrolmentStatus | None = None) -> None:

@@ -81,7 +81,10 @@ def _times(course: Course, data: SessionData) -> tuple[dt.datetime, dt.datetime]
         ends_at = localize(dt.datetime.combine(end_day, data.end), course.timezone)
     except ValueError as exc:
         raise ScheduleError(str(exc), field="start") from None
-    if ends_at <= starts_at or (end_day != data.day and ends_at - starts_at > dt.timedelta(hours=12)):
+    if end_day != data.day and ends_at - starts_at > dt.timedelta(hours=12):
+        raise ScheduleError(_("The session must end after it starts; one that runs past midnight can last at "
+                              "most 12 hours."), field="end")
+    if ends_at <= starts_at:
         raise ScheduleError(_("The session must end after it starts."), field="end")
     if to_local(ends_at, course.timezone).date() > course.ends_on:
         raise ScheduleError(

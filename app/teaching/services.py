@@ -25,7 +25,7 @@ from app.core.labels import label
 from app.core.timezones import local_date, skeleton
 from app.core.types import utcnow
 from app.enrolment.models import HOLDS_PLACE, Enrolment, EnrolmentStatus
-from app.enrolment.services import changed_meanwhile
+from app.enrolment.services import all_or_nothing, changed_meanwhile
 from app.extensions import db
 from app.notifications.services import queue_email
 from app.schedule.models import CourseSession, SessionStatus
@@ -320,11 +320,13 @@ def record_completion(enrolment: Enrolment, passed: bool, note: str, actor: User
 
 
 def record_completions(enrolments: Sequence[Enrolment], passed: bool, notes: dict[int, str], actor: User, *,
-                       seen: dict[int, EnrolmentStatus | None]) -> None:
-    """The same outcome for several participants, all or nothing (the caller rolls back
-    on the first refusal); `notes` and `seen` (the status each row showed) by enrolment id."""
-    for enrolment in enrolments:
-        record_completion(enrolment, passed, notes.get(enrolment.id, ""), actor, seen=seen.get(enrolment.id))
+                       seen: dict[int, EnrolmentStatus | None]) -> int:
+    """The same outcome for several participants, all or nothing (a refusal names the
+    person; the caller rolls back); `notes` and `seen` (the status each row showed) by
+    enrolment id. Returns how many changed (the same outcome again changes nothing)."""
+    changed = all_or_nothing(enrolments, lambda e: record_completion(
+        e, passed, notes.get(e.id, ""), actor, seen=seen.get(e.id)))
+    return sum(changed)
 
 
 def email_cohort(course: Course, cohort_id: int | None, subject: str, body: str, actor: User) -> int:

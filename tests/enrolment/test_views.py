@@ -198,6 +198,29 @@ def test_bulk_is_all_or_nothing(client, auth):
     assert [_status(e.id) for e in pending] == [S.ACCEPTED] * 3
 
 
+def test_bulk_approval_on_a_full_course_says_who_went_on_the_waiting_list(client, auth):
+    course = _staff_world()
+    course.capacity = 1
+    db.session.commit()
+    pending = [EnrolmentFactory(course=course, status=S.PENDING) for _ in range(3)]
+    auth.login("lead@example.org")
+    base = f"/teach/courses/{course.slug}/enrolments"
+    page = client.post(f"{base}/bulk", data={"action": "approve", "ids": [e.id for e in pending]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "3 enrolments updated." in page and "2 of them went on the waiting list: the activity is full." in page
+    assert sorted(_status(e.id).value for e in pending) == ["accepted", "waitlisted", "waitlisted"]
+
+
+def test_the_withdraw_page_of_a_withdrawn_enrolment_says_so(client, auth):
+    course = CourseFactory()
+    EnrolmentFactory(course=course, status=S.WITHDRAWN, user=UserFactory(email="gone@example.org"))
+    db.session.commit()
+    auth.login("gone@example.org")
+    page = client.get(f"/courses/{course.slug}/withdraw").get_data(as_text=True)
+    assert "There is nothing to withdraw from: this enrolment is withdrawn." in page
+    assert "no longer withdraw online" not in page
+
+
 def test_add_participant_by_email(client, auth):
     course = _staff_world()
     UserFactory(email="friend@example.org")

@@ -60,6 +60,7 @@ def test_a_time_the_clocks_skip_is_refused():
 @pytest.mark.parametrize("data,message", [
     (lambda: _data(dt.date(2027, 10, 5), (11, 0), (10, 0)), "must end after it starts"),
     (lambda: _data(dt.date(2027, 10, 5), (10, 0), (10, 0)), "must end after it starts"),
+    (lambda: _data(dt.date(2027, 10, 5), (19, 0), (8, 0)), "past midnight can last at most 12 hours"),
     (lambda: _data(dt.date(2027, 9, 30)), "within the course dates"),
     (lambda: _data(dt.date(2027, 12, 1)), "within the course dates"),
     (lambda: _data(dt.date(2027, 11, 30), (22, 0), (1, 0)), "within the course dates"),

@@ -122,6 +122,23 @@ def test_completion_in_bulk_after_the_end(client, auth, app_ctx):
     assert db.session.get(Enrolment, e.id).status is S.COMPLETED
 
 
+def test_completion_for_several_names_a_refusal_and_says_when_nothing_changed(client, auth, app_ctx):
+    course, session, e = _running_world()
+    gone = EnrolmentFactory(course=course, status=S.WITHDRAWN, user=UserFactory(full_name="Giulia Rossi"))
+    db.session.commit()
+    auth.login("lead@example.org")
+    url = f"/teach/courses/{course.slug}/completion"
+    with time_machine.travel(utcnow() + dt.timedelta(days=5)):
+        refused = client.post(url, data={"ids": [e.id, gone.id], "outcome": "passed"})
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and "Nothing was changed: Giulia Rossi" in page
+        db.session.rollback()
+        assert db.session.get(Enrolment, e.id).status is S.ACCEPTED  # all or nothing
+        assert client.post(url, data={"ids": [e.id], "outcome": "passed"}).status_code == 302
+        again = client.post(url, data={"ids": [e.id], "outcome": "passed"}, follow_redirects=True)
+        assert "Nothing changed: that outcome was already recorded." in again.get_data(as_text=True)
+
+
 def test_cohort_screens(client, auth, app_ctx):
     course, session, e = _running_world()
     auth.login("lead@example.org")

@@ -365,10 +365,13 @@ def completion(slug: str):
             notes = {e.id: request.form.get(f"note-{e.id}", "") for e in chosen}
             seen = {e.id: seen_status(request.form.get(f"seen-{e.id}")) for e in chosen}
             with write() as done:
-                services.record_completions(chosen, outcome == "passed", notes, current_user, seen=seen)
+                changed = services.record_completions(chosen, outcome == "passed", notes, current_user, seen=seen)
             if not done.error:
-                flash(ngettext("Completion recorded for %(num)d participant.", "Completion recorded for %(num)d participants.",
-                               len(chosen)), "success")
+                if changed:
+                    flash(ngettext("Completion recorded for %(num)d participant.",
+                                   "Completion recorded for %(num)d participants.", changed), "success")
+                else:
+                    flash(_("Nothing changed: that outcome was already recorded."), "info")
                 return redirect(url_for("teaching.completion", slug=slug))
             flash(done.error.message, "danger")
             status = done.error.status_code

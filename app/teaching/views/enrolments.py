@@ -210,12 +210,15 @@ def bulk(slug: str):
     if len(chosen) != len(set(ids)) or not all(in_scope(e.cohort_id, scope) for e in chosen):
         abort(404)
     with write() as outcome:  # all or nothing: one refusal leaves every selected enrolment as it was
-        enrolment_services.decide_applications(chosen, current_user, approving=form.action.data == "approve",
-                                               reason=form.reason.data or "")
+        decided = enrolment_services.decide_applications(chosen, current_user, approving=form.action.data == "approve",
+                                                         reason=form.reason.data or "")
     if outcome.error:
         flash(outcome.error.message, "danger")
         return _list_again(slug, outcome.error.status_code)
     flash(ngettext("%(num)d enrolment updated.", "%(num)d enrolments updated.", len(chosen)), "success")
+    if waiting := decided.count(EnrolmentStatus.WAITLISTED):
+        flash(ngettext("%(num)d of them went on the waiting list: the activity is full.",
+                       "%(num)d of them went on the waiting list: the activity is full.", waiting), "warning")
     return redirect(url_for("teaching.enrolments", slug=slug))
 
 
