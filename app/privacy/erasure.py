@@ -21,11 +21,13 @@ from app.accounts.passwords import hash_password
 from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.catalogue.models import Course
+from app.catalogue.services import not_ended
 from app.certificates.models import Certificate, CertificateStatus
 from app.core.cas import compare_and_set
 from app.core.errors import DomainError
 from app.core.types import utcnow
-from app.enrolment.models import Enrolment
+from app.enrolment.models import ACTIVE, Enrolment
+from app.enrolment.services import cancel
 from app.extensions import db
 from app.notifications.models import OutboxMessage, OutboxStatus
 from app.privacy.models import DataExport
@@ -65,8 +67,14 @@ def erase(user: User, actor: User) -> None:
     if user.email.endswith(ERASED_DOMAIN) or not compare_and_set(
             user, User.email == user.email, email=f"erased-{user.id}{ERASED_DOMAIN}"):
         raise ErasureRefused(_("This account has already been erased."))
-    enrolment_ids = list(db.session.scalars(sa.select(Enrolment.id).where(Enrolment.user_id == user.id)))
     now = utcnow()
+    # An erased account takes part in nothing more: its places in activities not yet
+    # ended go back (the first person waiting gets one; a session seat is released).
+    # Ended activities keep their records, anonymised below.
+    for enrolment in db.session.scalars(sa.select(Enrolment).join(Course, Course.id == Enrolment.course_id).where(
+            Enrolment.user_id == user.id, Enrolment.status.in_(ACTIVE), not_ended(now)).order_by(Enrolment.id)):
+        cancel(enrolment, actor, _("The participant's account was erased."))
+    enrolment_ids = list(db.session.scalars(sa.select(Enrolment.id).where(Enrolment.user_id == user.id)))
 
     db.session.execute(sa.update(Enrolment).where(Enrolment.user_id == user.id).values(
         motivation="", answers={}, decision_reason=None, completion_note=None))

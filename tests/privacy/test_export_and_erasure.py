@@ -229,3 +229,39 @@ def test_an_erased_account_stays_erased(app, client, person, mail):
         course = db.session.get(Course, person["course_id"])
         assert all(e.user_id != user_id for e, _kind in certificates.due_certificates(course)[0])
         assert db.session.scalar(sa.select(AuditEvent.ip).where(AuditEvent.action == "user.erased")) is None
+
+
+def test_erasure_gives_back_places_in_activities_still_to_come(app, client, person, mail):
+    """An erased account takes part in nothing more: its place in a coming course goes to
+    the first person waiting (who is told), its seat on a session bus is released; the
+    ended course keeps its (anonymised) record."""
+    from app.schedule.models import CourseSession, SessionSignup
+    from app.schedule.signups import sign_up
+
+    with app.app_context():
+        wang = db.session.scalar(sa.select(User).where(User.email == EMAIL))
+        today = utcnow().date()
+        coming = CourseFactory(title="Circular Economy", capacity=1, starts_on=today + dt.timedelta(days=20),
+                               ends_on=today + dt.timedelta(days=22))
+        start = dt.datetime.combine(coming.starts_on, dt.time(8), dt.UTC)
+        bus = SessionFactory(course=coming, starts_at=start, ends_at=start + dt.timedelta(hours=3), capacity=10)
+        mine = EnrolmentFactory(course=coming, user=wang, status=S.ACCEPTED)
+        coming.seats_taken = 1
+        waiting = EnrolmentFactory(course=coming, status=S.WAITLISTED, waitlisted_at=utcnow(),
+                                   user=UserFactory(email="next@example.org"))
+        db.session.flush()
+        sign_up(db.session.get(CourseSession, bus.id), wang)
+        db.session.commit()
+        ids = {"coming": coming.id, "mine": mine.id, "waiting": waiting.id, "bus": bus.id}
+    _login(client)
+    assert client.post("/auth/erase", data={"password": PASSWORD, "confirm": "ERASE"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Enrolment, ids["mine"]).status is S.CANCELLED
+        assert db.session.get(Enrolment, ids["waiting"]).status is S.ACCEPTED
+        assert db.session.get(Course, ids["coming"]).seats_taken == 1
+        assert db.session.get(CourseSession, ids["bus"]).seats_taken == 0
+        assert db.session.scalar(sa.select(sa.func.count(SessionSignup.id))) == 0
+        assert {e.status for e in db.session.scalars(sa.select(Enrolment).where(  # the ended course: as it was
+            Enrolment.course_id == person["course_id"]))} == {S.COMPLETED}
+    assert any("next@example.org" in m["To"] for m in mail)
+    assert_doctor_clean(app)
