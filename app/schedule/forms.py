@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -54,6 +55,8 @@ class SessionForm(Form):
                        default="this")
     override_reason = StringField(_l("Book anyway, because…"), filters=[strip], validators=[Optional(), Length(max=500)],
                                   description=_l("Only when the room or an instructor is already booked."))
+    # The version of the session the form was opened on: saving from an older tab is refused.
+    version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
     submit = SubmitField(_l("Save"))
 
     def fill_choices(self, venues, instructors, cohorts) -> None:  # noqa: ANN001

@@ -203,9 +203,11 @@ def series_from(session: CourseSession) -> list[CourseSession]:
 
 
 def update_sessions(session: CourseSession, data: SessionData, actor: User, *, scope: str = "this",
-                    override_reason: str | None = None) -> list[CourseSession]:
+                    override_reason: str | None = None, seen_version: int | None = None) -> list[CourseSession]:
     """Change one session, or this and the following ones of its series. For the
-    following ones, each keeps its own day shifted by as many days as this one moved."""
+    following ones, each keeps its own day shifted by as many days as this one moved.
+    `seen_version`: the session's version when the form was opened; a change made since
+    (another tab, a colleague) wins, and this one is refused rather than undoing it."""
     if session.status is SessionStatus.CANCELLED:
         raise ScheduleError(_("A cancelled session cannot be changed."))
     if scope not in ("this", "following"):
@@ -240,9 +242,10 @@ def update_sessions(session: CourseSession, data: SessionData, actor: User, *, s
         if already():
             continue  # nothing to change here (a twin request, or an untouched session of the series)
         before = (target.starts_at, target.ends_at, target.venue_id, target.join_url)
-        # The iCalendar SEQUENCE doubles as the row's version: one request per version wins.
-        version = target.sequence
-        if not compare_and_set(target, CourseSession.sequence == version, sequence=version + 1, **wanted):
+        # The iCalendar SEQUENCE doubles as the row's version: one request per version wins,
+        # and for the session on the form, the version it was opened on.
+        version = seen_version if target.id == session.id and seen_version is not None else target.sequence
+        if not compare_and_set(target, CourseSession.sequence == version, sequence=target.sequence + 1, **wanted):
             if already():
                 continue
             raise Conflict(_("This session was changed by someone else meanwhile; look at it again."))

@@ -197,6 +197,29 @@ def test_instructor_adds_a_weekly_series_then_edits_and_cancels(client, auth, ma
     assert again.status_code == 409  # cancelled already: the outcome as it stands
 
 
+def test_saving_a_session_from_an_older_tab_is_refused_and_the_newer_change_stays(client, auth, mail):
+    """Two tabs open the same session; one moves it, the other (opened before) retitles it
+    with the old times on the form: the second save is refused (409), the move stays, and
+    nobody is emailed about a move back."""
+    import re
+
+    course = CourseFactory(starts_on=dt.date(2027, 1, 18), ends_on=dt.date(2027, 1, 22))
+    _lead(course)
+    [s] = _session(course, dt.date(2027, 1, 19), (18, 0), (19, 0))
+    auth.login("lead@example.org")
+    url = f"/teach/courses/{course.slug}/sessions/{s.id}/edit"
+    version = re.search(r'name="version"[^>]*value="(\d+)"', client.get(url).get_data(as_text=True)).group(1)
+    both = dict(GOOD, day="2027-01-19", start="18:00", end="19:00", scope="this", version=version)
+    assert client.post(url, data=dict(both, start="18:30", end="19:30")).status_code == 302  # tab A moves it
+    sent = len(mail)
+    stale = client.post(url, data=dict(both, title="Renamed"))  # tab B, opened before
+    assert stale.status_code == 409 and "changed by someone else" in stale.get_data(as_text=True)
+    db.session.rollback()
+    moved = db.session.get(CourseSession, s.id)
+    assert moved.title == GOOD["title"] and moved.starts_at.astimezone(dt.UTC).strftime("%H:%M") == "17:30"
+    assert len(mail) == sent
+
+
 def test_an_admin_schedules_a_new_course_with_an_instructor_who_joins_its_staff(client, auth):
     course = CourseFactory(starts_on=dt.date(2027, 1, 18), ends_on=dt.date(2027, 1, 22))
     UserFactory(email="admin@example.org", role=Role.ADMIN)

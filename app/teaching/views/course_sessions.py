@@ -52,6 +52,7 @@ def _form(course: Course, session: CourseSession | None = None) -> SessionForm:
             form.instructor_ids.data = data.instructor_ids
             form.is_mandatory.data, form.counts_for_attendance.data = data.is_mandatory, data.counts_for_attendance
             form.description.data = data.description
+            form.version.data = str(session.sequence)
         else:
             form.day.data = course.starts_on
             form.start.data, form.end.data = dt.time(9, 30), dt.time(12, 30)
@@ -125,7 +126,8 @@ def edit_session(slug: str, session_id: int):
         with write() as outcome:
             staffing.join_staff_to_teach(course, form.instructor_ids.data or [], current_user)
             schedule.update_sessions(session, _data(form, staff_cohort(course.id, current_user)), current_user, scope=form.scope.data,
-                                     override_reason=form.override_reason.data)
+                                     override_reason=form.override_reason.data,
+                                     seen_version=int(form.version.data) if form.version.data else None)
         if outcome.error:
             domain_error_to_form(outcome.error, form)
             status = outcome.error.status_code
