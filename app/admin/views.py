@@ -290,9 +290,7 @@ def venue_form(venue_id: int | None = None):
 @admin_required
 def course_staff(course_id: int):
     course = db.get_or_404(Course, course_id)
-    cohorts = db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name)).all()
-    form = StaffForm()
-    form.fill_choices(cohorts)
+    form = _staff_form(course)
     status = 200
     if form.validate_on_submit():
         with write() as outcome:
@@ -304,6 +302,16 @@ def course_staff(course_id: int):
         status = outcome.error.status_code
     elif request.method == "POST":
         status = 400
+    return _staff_page(course, form, status)
+
+
+def _staff_form(course: Course, formdata: bool = True) -> StaffForm:
+    form = StaffForm() if formdata else StaffForm(formdata=None)
+    form.fill_choices(db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name)).all())
+    return form
+
+
+def _staff_page(course: Course, form: StaffForm, status: int = 200):
     staff = db.session.scalars(sa.select(CourseStaff).where(CourseStaff.course_id == course.id)
                                .options(so.joinedload(CourseStaff.user), so.joinedload(CourseStaff.cohort))
                                .order_by(CourseStaff.role, CourseStaff.id)).all()
@@ -317,8 +325,12 @@ def remove_staff(course_id: int, staff_id: int):
     staff = db.session.get(CourseStaff, staff_id)
     if staff is None or staff.course_id != course_id or not ConfirmForm().validate_on_submit():
         abort(404)
-    staffing.remove_staff(staff, current_user)
-    db.session.commit()
+    with write() as outcome:
+        staffing.remove_staff(staff, current_user)
+    if outcome.error:  # the last lead of an activity not yet ended
+        flash(outcome.error.message, "danger")
+        course = db.get_or_404(Course, course_id)
+        return _staff_page(course, _staff_form(course, formdata=False), outcome.error.status_code)
     flash(_("Staff updated."), "success")
     return redirect(url_for("admin.course_staff", course_id=course_id))
 

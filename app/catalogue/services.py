@@ -334,6 +334,8 @@ def change_capacity(course: Course, capacity: int | None, actor: User) -> None:
 
 def publish_course(course: Course, actor) -> None:  # noqa: ANN001
     """Draft → published, as a compare-and-set: a double click publishes (and audits) once."""
+    if course.status is CourseStatus.PUBLISHED:
+        raise Conflict(_("This activity is already published."))  # a second click, or a stale page
     if course.status is not CourseStatus.DRAFT:
         raise DomainError(_("Only a draft can be published."))
     if not compare_and_set(course, Course.status == CourseStatus.DRAFT, status=CourseStatus.PUBLISHED):
@@ -344,7 +346,7 @@ def publish_course(course: Course, actor) -> None:  # noqa: ANN001
 def archive_course(course: Course, actor) -> None:  # noqa: ANN001
     """Archive a draft, a cancelled or an ended activity, once."""
     if course.status is CourseStatus.ARCHIVED:
-        raise DomainError(_("This activity is already archived."))
+        raise Conflict(_("This activity is already archived."))
     if course.status is CourseStatus.PUBLISHED and not has_ended(course):
         raise DomainError(_("A published activity can be archived once it has ended; cancel it instead."))
     if not compare_and_set(course, Course.status == course.status, status=CourseStatus.ARCHIVED):

@@ -111,6 +111,41 @@ def test_archive_rules(client, admin):
     assert client.post(f"/admin/courses/{draft.id}/publish").status_code == 400
 
 
+def test_a_second_publish_or_archive_is_a_conflict_that_says_so(client, admin):
+    draft = CourseFactory(status=CourseStatus.DRAFT)
+    assert client.post(f"/admin/courses/{draft.id}/publish").status_code == 302
+    again = client.post(f"/admin/courses/{draft.id}/publish")
+    assert again.status_code == 409 and "already published" in again.get_data(as_text=True)
+    db.session.rollback()  # end the test's read before writing again (SQLite)
+    other = CourseFactory(status=CourseStatus.DRAFT)
+    assert client.post(f"/admin/courses/{other.id}/archive").status_code == 302
+    twice = client.post(f"/admin/courses/{other.id}/archive")
+    assert twice.status_code == 409 and "already archived" in twice.get_data(as_text=True)
+
+
+def test_the_last_lead_of_a_coming_activity_cannot_be_removed(client, admin):
+    from app.teaching.models import CourseStaff, StaffRole
+
+    course = CourseFactory()
+    lead = CourseStaff(course_id=course.id, user_id=UserFactory(full_name="Li Na").id, role=StaffRole.LEAD)
+    db.session.add(lead)
+    db.session.commit()
+    course_id, lead_id = course.id, lead.id
+    db.session.rollback()
+    refused = client.post(f"/admin/courses/{course_id}/staff/{lead_id}/remove")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Li Na is the only lead instructor" in page
+    assert "This field is required" not in page  # the add-staff form is not taken for posted
+    db.session.rollback()
+    assert db.session.get(CourseStaff, lead_id) is not None
+    db.session.rollback()
+    db.session.add(CourseStaff(course_id=course_id, user_id=UserFactory().id, role=StaffRole.LEAD))
+    db.session.commit()
+    assert client.post(f"/admin/courses/{course_id}/staff/{lead_id}/remove").status_code == 302
+    db.session.rollback()
+    assert db.session.get(CourseStaff, lead_id) is None
+
+
 def test_programmes(client, admin):
     assert client.post("/admin/programmes/new", data={"title": "Cooperation 2027 — 合作"}).status_code == 302
     ProgrammeFactory(slug="taken")
