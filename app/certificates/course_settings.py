@@ -70,6 +70,9 @@ def _signatories(entries: list[SignatoryEntry], course: Course, actor: User) -> 
     people = []
     for entry, old in zip(entries, existing, strict=False):
         if not entry.name:
+            if entry.title or entry.image is not None:  # a row half filled in is a mistake, not a removal
+                raise CertificateError(_("Each signatory needs a name (or leave the whole row empty)."),
+                                       field="signatories")
             continue
         person = {"name": entry.name, "title": entry.title or ""}
         if entry.image is not None:

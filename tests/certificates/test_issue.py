@@ -287,6 +287,11 @@ def test_signature_upload_checks_content_and_re_encodes(app, client):
             base, **{"signatories-0-image": (io.BytesIO(payload), name)}), content_type="multipart/form-data")
         assert bad.status_code == 400, name
     assert client.post(f"/admin/courses/{course_id}/certificates/settings", data=dict(base, min_attendance_rate="101")).status_code == 400
+    nameless = client.post(f"/admin/courses/{course_id}/certificates/settings",
+                           data=dict(base, **{"signatories-1-title": "Rector"}))
+    assert nameless.status_code == 400 and "Each signatory needs a name" in nameless.get_data(as_text=True)
+    with app.app_context():
+        assert [p["name"] for p in db.session.get(Course, course_id).signatories] == ["Anna Ferraro"]
 
 
 MATRIX = [
