@@ -221,6 +221,19 @@ def test_the_withdraw_page_of_a_withdrawn_enrolment_says_so(client, auth):
     assert "no longer withdraw online" not in page
 
 
+def test_deciding_from_a_filtered_list_comes_back_to_the_same_filter(client, auth):
+    course = _staff_world()
+    pending = [EnrolmentFactory(course=course, status=S.PENDING) for _ in range(2)]
+    auth.login("lead@example.org")
+    base = f"/teach/courses/{course.slug}/enrolments"
+    page = client.get(f"{base}?status=pending").get_data(as_text=True)
+    action = f"{base}/{pending[0].id}/approve?status=pending"
+    assert f'action="{action}"' in page and f'action="{base}/bulk?status=pending"' in page
+    assert client.post(action, data={"seen": "pending"}).headers["Location"].endswith("/enrolments?status=pending")
+    bulk = client.post(f"{base}/bulk?status=pending", data={"action": "approve", "ids": [pending[1].id]})
+    assert bulk.headers["Location"].endswith("/enrolments?status=pending")
+
+
 def test_add_participant_by_email(client, auth):
     course = _staff_world()
     UserFactory(email="friend@example.org")

@@ -219,7 +219,7 @@ def bulk(slug: str):
     if waiting := decided.count(EnrolmentStatus.WAITLISTED):
         flash(ngettext("%(num)d of them went on the waiting list: the activity is full.",
                        "%(num)d of them went on the waiting list: the activity is full.", waiting), "warning")
-    return redirect(url_for("teaching.enrolments", slug=slug))
+    return redirect(url_for("teaching.enrolments", slug=slug, **_keep_filters()))
 
 
 @bp.route("/courses/<slug>/enrolments/add", methods=["POST"])
