@@ -21,7 +21,7 @@ MATRIX = [
     ("GET", "/admin/courses/new", [LOGIN, 404, 404, 404, 404, 200]),
     ("GET", "/admin/courses/{cid}", [LOGIN, 404, 404, 404, 404, 200]),
     ("GET", "/admin/courses/{cid}/edit", [LOGIN, 404, 404, 404, 404, 200]),
-    ("POST", "/admin/courses/{cid}/publish", [LOGIN, 404, 404, 404, 404, 400]),
+    ("POST", "/admin/courses/{cid}/publish", [LOGIN, 404, 404, 404, 404, 409]),  # published already
     ("POST", "/admin/courses/{cid}/archive", [LOGIN, 404, 404, 404, 404, 400]),
     ("POST", "/admin/courses/{cid}/cancel", [LOGIN, 404, 404, 404, 404, 400]),
     ("GET", "/admin/programmes", [LOGIN, 404, 404, 404, 404, 200]),
