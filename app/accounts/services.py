@@ -361,14 +361,17 @@ def retire_reset_links(user_id: int) -> int:
         .values(used_at=utcnow()))
 
 
-def set_role(user: User, role: Role, *, actor: User | None, notify: bool = False) -> bool:
+def set_role(user: User, role: Role, *, actor: User | None, notify: bool = False, seen: Role | None = None) -> bool:
     """Change the role (compare-and-set: two admins' clicks change it once). An admin
     may not take their own admin role, nor leave Ponte without an active admin. With
-    `notify`, the person is told by email. True when this call changed it."""
+    `notify`, the person is told by email. `seen`: the role the page showed, when the
+    change comes from a page; one changed since stands. True when this call changed it."""
     not_erased(user)
     old = user.role
     if old is role:
         return False
+    if seen is not None and old is not seen:
+        raise Conflict(_("Someone changed this person's role a moment ago: nothing was changed."))
     if old is Role.ADMIN:
         _keep_an_admin(user, actor)
     if not compare_and_set(user, User.role == old, role=role):

@@ -10,7 +10,8 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import SelectField, SubmitField
+from wtforms import HiddenField, SelectField, SubmitField
+from wtforms.validators import AnyOf, Optional
 
 from app.accounts import services as accounts
 from app.accounts.access import admin_required
@@ -36,6 +37,8 @@ STATES = {"active": _l("Active"), "deactivated": _l("Deactivated"), "unconfirmed
 
 class RoleForm(Form):
     role = SelectField(_l("Role"), choices=[])
+    # The role the page showed: a change made since (another admin, another tab) wins.
+    seen = HiddenField(validators=[Optional(), AnyOf([r.value for r in Role])])
     submit = SubmitField(_l("Change role"))
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
@@ -126,7 +129,7 @@ def person(user_id: int):
     return render_template(
         "admin/person.html", person=user, enrolments=enrolments, courses=courses, certificates=certificates,
         attendance=[(status, attendance.get(status, 0)) for status in AttendanceStatus], logins=logins, events=recent,
-        action_label=action_label, role_form=RoleForm(role=user.role.value), confirm_form=ConfirmForm())
+        action_label=action_label, role_form=RoleForm(role=user.role.value, seen=user.role.value), confirm_form=ConfirmForm())
 
 
 def _change(user_id: int, move, done: str):  # noqa: ANN001
@@ -153,7 +156,8 @@ def change_role(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     role = Role(form.role.data)
-    return _change(user_id, lambda u: accounts.set_role(u, role, actor=current_user, notify=True),
+    seen = Role(form.seen.data) if form.seen.data else None
+    return _change(user_id, lambda u: accounts.set_role(u, role, actor=current_user, notify=True, seen=seen),
                    _("The role is now %(role)s; the person has been told by email.", role=label(role)))
 
 

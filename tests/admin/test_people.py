@@ -99,6 +99,23 @@ def test_changing_a_role_is_audited_emailed_and_refused_for_oneself_and_the_last
     assert client.post(f"/admin/users/{world['giulia@example.org']}/role", data={"role": "king"}).status_code == 400
 
 
+def test_a_role_change_from_an_older_tab_is_refused(client, auth, app, world):
+    """Two tabs show Giulia as a participant; one makes her an instructor, the other
+    (still showing "participant") an admin: the second is refused and the first stands."""
+    import re
+
+    auth.login("admin@example.org")
+    url = f"/admin/users/{world['giulia@example.org']}"
+    seen = re.search(r'name="seen"[^>]*value="(\w+)"', client.get(url).get_data(as_text=True)).group(1)
+    assert seen == "participant"
+    assert client.post(f"{url}/role", data={"role": "instructor", "seen": seen}).status_code == 302
+    stale = client.post(f"{url}/role", data={"role": "admin", "seen": seen})
+    assert stale.status_code == 409 and "changed this person&#39;s role" in stale.get_data(as_text=True)
+    assert client.post(f"{url}/role", data={"role": "admin", "seen": "emperor"}).status_code == 400
+    with app.app_context():
+        assert db.session.get(User, world["giulia@example.org"]).role is Role.INSTRUCTOR
+
+
 def test_deactivation_ends_every_session_stops_logins_and_emails_and_reactivation_undoes_it(
         client, auth, app, world, mail):
     wang = app.test_client()
