@@ -43,6 +43,11 @@ def test_an_expired_tampered_or_outdated_link_is_refused_with_a_message(client, 
     for bad in (link[:-3] + "xyz", "/auth/verify/" + "a" * 600, "/auth/verify/not-a-token"):
         response = client.get(bad)
         assert response.status_code == 400 and "invalid or has expired" in response.get_data(as_text=True)
+    # signed in (unconfirmed), the page does not ask them to log in: the banner resends
+    assert client.post("/auth/login", data={"email": GOOD["email"], "password": GOOD["password"]}).status_code == 302
+    signed_in = client.get("/auth/verify/not-a-token").get_data(as_text=True)
+    assert "Log in to have a new one sent" not in signed_in and 'action="/auth/verify/resend' in signed_in
+    client.post("/auth/logout")
     with time_machine.travel(NOW + dt.timedelta(hours=49), tick=False):
         assert client.get(link).status_code == 400
     with app.app_context():  # the address changed since the link was sent: it confirms nothing
