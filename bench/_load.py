@@ -288,14 +288,22 @@ def _as_http(request: tuple[str, str, str, str]) -> tuple[str, str, dict[str, st
 
 
 def warm(port: int, paths: list[tuple[str, str]], times: int = 6) -> None:
-    """A few sequential requests per (path, cookie): every worker imports, compiles its
-    templates and loads its catalogues before anything is measured."""
-    for path, cookie in paths:
-        for _ in range(times):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-            conn.getresponse().read()
-            conn.close()
+    """A few requests per (path, cookie), sent at once: every worker imports, compiles its
+    templates, loads its catalogues and builds what a page builds on first use (the
+    impact page's city index: seconds) before anything is measured. Sent one after the
+    other, they could all reach the same worker and leave the other cold; at once, a
+    busy sync worker leaves the next connections to the idle one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(path: str, cookie: str) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        conn.getresponse().read()
+        conn.close()
+
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        for path, cookie in paths:
+            list(pool.map(lambda _i, p=path, c=cookie: get(p, c), range(times)))
 
 
 def status_of(port: int, path: str, cookie: str = "") -> int:
