@@ -14,6 +14,7 @@ from app.accounts.models import Role, User
 from app.accounts.services import require_verified
 from app.audit.services import record
 from app.catalogue.models import Course
+from app.catalogue.seats import lock_course
 from app.catalogue.services import has_ended
 from app.core.cas import changed_rows, compare_and_set
 from app.core.errors import Conflict, NotFound
@@ -87,15 +88,18 @@ def join_staff_to_teach(course: Course, user_ids: list[int], actor: User) -> Non
 
 def remove_staff(staff: CourseStaff, actor: User) -> None:
     """Take someone off a course's staff; never the last lead of an activity not yet
-    ended (as erasure refuses: someone must be in charge)."""
+    ended (as erasure refuses: someone must be in charge). The course row is locked
+    first, so that two admins removing its two leads at once cannot both find the other
+    one still there; the row's deletion decides a double click."""
+    lock_course(staff.course_id)
     if staff.role is StaffRole.LEAD and not has_ended(staff.course) and not db.session.scalar(
             sa.select(CourseStaff.id).where(CourseStaff.course_id == staff.course_id, CourseStaff.role == StaffRole.LEAD,
                                             CourseStaff.id != staff.id).limit(1)):
         raise TeachingError(_("%(name)s is the only lead instructor of this activity: add another lead first.",
                               name=staff.user.display_name))
+    if changed_rows(sa.delete(CourseStaff).where(CourseStaff.id == staff.id)) != 1:
+        raise NotFound(_("This person is no longer on the staff of this course."))
     record("course_staff.removed", staff.course, actor=actor, user=staff.user_id, role=staff.role.value)
-    db.session.delete(staff)
-    db.session.flush()
 
 
 # --- cohorts --------------------------------------------------------------------------

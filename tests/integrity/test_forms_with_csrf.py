@@ -171,6 +171,17 @@ def test_an_admin_puts_an_instructor_from_outside_the_staff_on_a_session(app, cl
         assert [(s.user_id, s.role) for s in staff] == [(teacher_id, StaffRole.INSTRUCTOR)]
         session = db.session.scalar(sa.select(CourseSession).where(CourseSession.course_id == course_id))
         assert session.title == "Circular design" and [i.id for i in session.instructors] == [teacher_id]
+        edit = f"/teach/courses/{slug}/sessions/{session.id}/edit"
+    # two tabs open the edit form (each with its token and the version it shows)
+    tab_a = form(client.get(edit).get_data(as_text=True), "", having="title")[1]
+    tab_b = form(client.get(edit).get_data(as_text=True), "", having="title")[1]
+    assert tab_a["version"] == tab_b["version"] == "0"
+    assert client.post(edit, data=dict(tab_a, start="10:00", end="11:30")).status_code == 302
+    stale = client.post(edit, data=dict(tab_b, title="Renamed"))
+    assert stale.status_code == 409  # the older tab does not undo the move
+    with app.app_context():
+        moved = db.session.get(CourseSession, session.id)
+        assert moved.title == "Circular design" and moved.sequence == 1
 
 
 def test_the_people_and_privacy_forms_work_as_a_browser_sends_them(app, client):
@@ -202,8 +213,10 @@ def test_the_people_and_privacy_forms_work_as_a_browser_sends_them(app, client):
     login(admin_client, admin_email)
     page = admin_client.get(f"/admin/users/{person_id}").get_data(as_text=True)
     action, fields = form(page, "/role", having="role")
+    assert fields["seen"] == "participant"
     fields["role"] = "instructor"
     assert admin_client.post(action, data=fields).status_code == 302
+    assert admin_client.post(action, data=dict(fields, role="admin")).status_code == 409  # the same page, later
     fields = own_form(client.get("/auth/erase").get_data(as_text=True))
     fields.update(password=PASSWORD, confirm="ERASE", code=pyotp.TOTP(secret).at(utcnow() + dt.timedelta(seconds=30)))
     assert client.post("/auth/erase", data=fields).status_code == 302

@@ -264,7 +264,8 @@ def test_eight_saves_of_a_session_with_a_new_instructor_add_them_to_the_staff_on
         db.session.commit()
         later_id, teacher_id, day = later.id, teacher.id, course.ends_on.isoformat()
     data = {"title": "Closing", "kind": "lecture", "day": day, "start": "10:00", "end": "12:00", "venue_id": "0",
-            "cohort_id": "0", "repeat": "none", "scope": "this", "counts_for_attendance": "y", "instructor_ids": [str(teacher_id)]}
+            "cohort_id": "0", "repeat": "none", "scope": "this", "counts_for_attendance": "y", "instructor_ids": [str(teacher_id)],
+            "version": "0"}  # the version the form was opened on, as the page sends it
     path = f"/teach/courses/{w['slug']}/sessions/{later_id}/edit"
     codes = race(same(Shot(None, path, data), twins(app, w["admin"])))
     no_5xx(codes)
@@ -274,6 +275,27 @@ def test_eight_saves_of_a_session_with_a_new_instructor_add_them_to_the_staff_on
         assert [(s.course_id, s.role) for s in staff] == [(w["course_id"], StaffRole.INSTRUCTOR)]
         assert audits("course_staff.added") == 1
         assert [i.id for i in db.session.get(CourseSession, later_id).instructors] == [teacher_id]
+    assert_doctor_clean(app)
+
+
+def test_two_admins_removing_the_two_leads_at_once_leave_one(app):
+    """Four tabs remove one lead and four the other, all at once: the course lock makes
+    them queue, so one removal happens and the other lead stays (no 5xx, one audit)."""
+    w = _running_course(app)
+    with app.app_context():
+        first = db.session.scalar(sa.select(CourseStaff).where(CourseStaff.course_id == w["course_id"]))
+        second = CourseStaff(course_id=w["course_id"], user_id=UserFactory(role=Role.INSTRUCTOR).id, role=StaffRole.LEAD)
+        db.session.add(second)
+        db.session.commit()
+        ids = [first.id, second.id]
+    tabs = twins(app, w["admin"])
+    codes = race([Shot(tab, f"/admin/courses/{w['course_id']}/staff/{ids[i % 2]}/remove") for i, tab in enumerate(tabs)])
+    no_5xx(codes)
+    assert codes.count(302) == 1 and set(codes) <= {302, 400, 404}
+    with app.app_context():
+        leads = db.session.scalars(sa.select(CourseStaff).where(CourseStaff.course_id == w["course_id"],
+                                                                CourseStaff.role == StaffRole.LEAD)).all()
+        assert len(leads) == 1 and audits("course_staff.removed") == 1
     assert_doctor_clean(app)
 
 
