@@ -21,6 +21,7 @@ from app.accounts.passwords import hash_password
 from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.catalogue.models import Course
+from app.catalogue.seats import lock_course
 from app.catalogue.services import not_ended
 from app.certificates.models import Certificate, CertificateStatus
 from app.core.cas import compare_and_set
@@ -54,6 +55,11 @@ def only_lead_of(user: User) -> list[Course]:
 
 def erase(user: User, actor: User) -> None:
     """Anonymise `user` (the caller has checked who may, and the password). The caller commits."""
+    # The courses they lead are locked first (in id order), as removing a lead locks its
+    # course: erasing one lead while the other is removed cannot leave a course without one.
+    for course_id in db.session.scalars(sa.select(CourseStaff.course_id).where(
+            CourseStaff.user_id == user.id, CourseStaff.role == StaffRole.LEAD).order_by(CourseStaff.course_id)):
+        lock_course(course_id)
     alone = only_lead_of(user)
     if alone:
         raise ErasureRefused(_("%(name)s is the only lead instructor of %(courses)s: another lead must be added first.",

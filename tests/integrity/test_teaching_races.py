@@ -299,6 +299,32 @@ def test_two_admins_removing_the_two_leads_at_once_leave_one(app):
     assert_doctor_clean(app)
 
 
+def test_erasing_one_lead_while_the_other_is_removed_leaves_a_lead_who_is_not_erased(app):
+    """Four admin tabs erase one lead (on request) while four remove the other: the
+    course lock orders them, and the course keeps a lead who can still act."""
+    from app.accounts.models import User
+
+    w = _running_course(app)
+    with app.app_context():
+        first = db.session.scalar(sa.select(CourseStaff).where(CourseStaff.course_id == w["course_id"]))
+        second = CourseStaff(course_id=w["course_id"], user_id=UserFactory(role=Role.INSTRUCTOR).id, role=StaffRole.LEAD)
+        db.session.add(second)
+        db.session.commit()
+        erased_id, second_id = first.user_id, second.id
+    tabs = twins(app, w["admin"])
+    shots = [Shot(tab, f"/admin/users/{erased_id}/erase" if i % 2 else
+                  f"/admin/courses/{w['course_id']}/staff/{second_id}/remove") for i, tab in enumerate(tabs)]
+    codes = race(shots)
+    no_5xx(codes)
+    with app.app_context():
+        leads = [s.user for s in db.session.scalars(sa.select(CourseStaff).where(
+            CourseStaff.course_id == w["course_id"], CourseStaff.role == StaffRole.LEAD))]
+        assert [u for u in leads if not u.is_erased], [u.id for u in leads]
+        assert audits("user.erased") + audits("course_staff.removed") == 1
+        assert isinstance(db.session.get(User, erased_id), User)
+    assert_doctor_clean(app)
+
+
 def test_eight_renderers_of_one_queued_email_render_it_once(app):
     with app.app_context(), app.test_request_context("/"):
         user = UserFactory(email="r@example.org")
