@@ -129,7 +129,7 @@ def person(user_id: int):
     return render_template(
         "admin/person.html", person=user, enrolments=enrolments, courses=courses, certificates=certificates,
         attendance=[(status, attendance.get(status, 0)) for status in AttendanceStatus], logins=logins, events=recent,
-        action_label=action_label, role_form=RoleForm(role=user.role.value, seen=user.role.value), confirm_form=ConfirmForm())
+        action_label=action_label, role_form=RoleForm(formdata=None, role=user.role.value, seen=user.role.value), confirm_form=ConfirmForm())
 
 
 def _change(user_id: int, move, done: str):  # noqa: ANN001

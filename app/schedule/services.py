@@ -39,6 +39,10 @@ class ScheduleError(DomainError):
     pass
 
 
+class ChangedMeanwhile(Conflict):
+    """The session changed since the form was opened (another tab, a colleague)."""
+
+
 class ScheduleConflict(Conflict):
     """A venue or an instructor is already booked; staff may override with a reason."""
 
@@ -248,7 +252,7 @@ def update_sessions(session: CourseSession, data: SessionData, actor: User, *, s
         if not compare_and_set(target, CourseSession.sequence == version, sequence=target.sequence + 1, **wanted):
             if already():
                 continue
-            raise Conflict(_("This session was changed by someone else meanwhile; look at it again."))
+            raise ChangedMeanwhile(_("This session was changed by someone else meanwhile; look at it again."))
         target.instructors = list(instructors)
         changed.append(target)
         if before != (starts_at, ends_at, data.venue_id, data.join_url):

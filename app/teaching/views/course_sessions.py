@@ -35,15 +35,16 @@ def _session_or_404(course: Course, session_id: int) -> CourseSession:
     return session
 
 
-def _form(course: Course, session: CourseSession | None = None) -> SessionForm:
-    form = SessionForm()
+def _form(course: Course, session: CourseSession | None = None, *, fresh: bool = False) -> SessionForm:
+    """The session form: as posted, or (on a GET, or `fresh`) filled from the session."""
+    form = SessionForm(formdata=None) if fresh else SessionForm()
     form.fill_choices(
         db.session.scalars(sa.select(Venue).order_by(Venue.name)),
         staffing.instructor_choices(course, current_user),
         [c for c in db.session.scalars(sa.select(Cohort).where(Cohort.course_id == course.id).order_by(Cohort.name))
          if in_scope(c.id, staff_cohort(course.id, current_user))],
     )
-    if request.method == "GET":
+    if request.method == "GET" or fresh:
         if session is not None:
             data = schedule.data_of(session)
             form.title.data, form.kind.data, form.day.data = data.title, data.kind.value, data.day
@@ -128,7 +129,11 @@ def edit_session(slug: str, session_id: int):
             schedule.update_sessions(session, _data(form, staff_cohort(course.id, current_user)), current_user, scope=form.scope.data,
                                      override_reason=form.override_reason.data,
                                      seen_version=int(form.version.data) if form.version.data else None)
-        if outcome.error:
+        if isinstance(outcome.error, schedule.ChangedMeanwhile):  # show it as it is now, to change again
+            flash(outcome.error.message, "warning")
+            session = db.session.get(CourseSession, session_id)
+            form, status = _form(course, session, fresh=True), outcome.error.status_code
+        elif outcome.error:
             domain_error_to_form(outcome.error, form)
             status = outcome.error.status_code
         else:
