@@ -121,6 +121,11 @@ class User(UserMixin, Model):
         """The person erased their account (app/privacy/erasure.py): nothing may bring it back."""
         return self.email.endswith(ERASED_DOMAIN)
 
+    @classmethod
+    def is_erased_sql(cls) -> sa.ColumnElement[bool]:
+        """`is_erased` as an SQL condition."""
+        return cls.email.endswith(ERASED_DOMAIN)
+
     @property
     def has_two_factor(self) -> bool:
         return self.totp_enabled_at is not None

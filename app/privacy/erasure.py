@@ -46,8 +46,9 @@ def only_lead_of(user: User) -> list[Course]:
     """Running or coming courses this person leads alone: they may not vanish from them."""
     today = utcnow().date()
     led = sa.select(CourseStaff.course_id).where(CourseStaff.user_id == user.id, CourseStaff.role == StaffRole.LEAD)
-    other_leads = (sa.select(sa.func.count(CourseStaff.id)).where(
-        CourseStaff.course_id == Course.id, CourseStaff.role == StaffRole.LEAD, CourseStaff.user_id != user.id)
+    other_leads = (sa.select(sa.func.count(CourseStaff.id)).join(User, User.id == CourseStaff.user_id).where(
+        CourseStaff.course_id == Course.id, CourseStaff.role == StaffRole.LEAD, CourseStaff.user_id != user.id,
+        ~User.is_erased_sql())  # an erased lead leads nothing
         .correlate(Course).scalar_subquery())
     return list(db.session.scalars(sa.select(Course).where(Course.id.in_(led), Course.ends_on >= today,
                                                            other_leads == 0).order_by(Course.starts_on)))

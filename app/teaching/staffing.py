@@ -93,8 +93,9 @@ def remove_staff(staff: CourseStaff, actor: User) -> None:
     one still there; the row's deletion decides a double click."""
     lock_course(staff.course_id)
     if staff.role is StaffRole.LEAD and not has_ended(staff.course) and not db.session.scalar(
-            sa.select(CourseStaff.id).where(CourseStaff.course_id == staff.course_id, CourseStaff.role == StaffRole.LEAD,
-                                            CourseStaff.id != staff.id).limit(1)):
+            sa.select(CourseStaff.id).join(User, User.id == CourseStaff.user_id).where(  # an erased lead leads nothing
+                CourseStaff.course_id == staff.course_id, CourseStaff.role == StaffRole.LEAD, CourseStaff.id != staff.id,
+                ~User.is_erased_sql()).limit(1)):
         raise TeachingError(_("%(name)s is the only lead instructor of this activity: add another lead first.",
                               name=staff.user.display_name))
     if changed_rows(sa.delete(CourseStaff).where(CourseStaff.id == staff.id)) != 1:

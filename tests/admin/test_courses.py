@@ -146,6 +146,25 @@ def test_the_last_lead_of_a_coming_activity_cannot_be_removed(client, admin):
     assert db.session.get(CourseStaff, lead_id) is None
 
 
+def test_an_erased_lead_leads_nothing(client, admin):
+    """Once one of two leads erased their account, the other is the last lead: removing
+    them is refused, as erasing the last lead would have been."""
+    from app.privacy.erasure import erase
+    from app.teaching.models import CourseStaff, StaffRole
+
+    course = CourseFactory()
+    gone, staying = UserFactory(), UserFactory(full_name="Chen Jie")
+    db.session.add_all([CourseStaff(course_id=course.id, user_id=gone.id, role=StaffRole.LEAD),
+                        staying_staff := CourseStaff(course_id=course.id, user_id=staying.id, role=StaffRole.LEAD)])
+    db.session.flush()
+    erase(gone, gone)
+    db.session.commit()
+    course_id, staff_id = course.id, staying_staff.id
+    db.session.rollback()
+    refused = client.post(f"/admin/courses/{course_id}/staff/{staff_id}/remove")
+    assert refused.status_code == 400 and "Chen Jie is the only lead instructor" in refused.get_data(as_text=True)
+
+
 def test_programmes(client, admin):
     assert client.post("/admin/programmes/new", data={"title": "Cooperation 2027 — 合作"}).status_code == 302
     ProgrammeFactory(slug="taken")
