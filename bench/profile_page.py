@@ -1,6 +1,7 @@
 """Where a page's time goes: cProfile over N requests of one page, signed in, in process.
 
 Run:  .venv/bin/python bench/profile_page.py /me [participant] [N]
+      PROFILE_FACTOR=100   (optional: a decade of data, `flask seed scale --factor 100`, first)
 
 Seeds the demo (and the 200-person roster of bench/pages.py) into a throw-away SQLite
 file, signs in through the login form, then profiles N GETs of the path and prints the
@@ -11,6 +12,7 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._load import PYTHON_BIN, ROOT  # noqa: E402
 from bench.pages import add_roster, environment, migrate_and_seed  # noqa: E402
 
 
@@ -29,6 +32,9 @@ def main() -> None:
     env = environment(tmp)
     os.environ.update(env)
     migrate_and_seed(env)
+    if os.environ.get("PROFILE_FACTOR"):
+        subprocess.run([str(PYTHON_BIN / "flask"), "seed", "scale", "--factor", os.environ["PROFILE_FACTOR"]], cwd=ROOT,
+                       env={**os.environ, "PONTE_CONFIG": "development"}, check=True, capture_output=True)
     import sqlalchemy as sa
 
     from app import create_app
@@ -36,6 +42,7 @@ def main() -> None:
 
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
+    app.config["PONTE_ADMIN_TWO_FACTOR"] = False  # the admin signs in with a password here
     add_roster(app, 200)
     client = app.test_client()
     assert client.post("/auth/login", data={"email": f"{who}@example.org", "password": "ponte-demo-2026"},

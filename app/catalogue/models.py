@@ -69,6 +69,9 @@ class Course(Model):
         sa.Index("ix_course_ends_on_timezone", "ends_on", "timezone"),
         # Public lists: a status and "not ended" read the recent end of the index, not ten years of it.
         sa.Index("ix_course_status_ends_on", "status", "ends_on"),
+        # The archive, newest first, and the cities of its filter: read from the index alone.
+        sa.Index("ix_course_status_starts_on_id", "status", "starts_on", "id"),
+        sa.Index("ix_course_status_city_is_online", "status", "city", "is_online"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -30,12 +30,16 @@ class FilterError(ValueError):
     """A filter value that cannot be understood (answered with 400)."""
 
 
-def public_courses() -> sa.Select:
-    """Published (and cancelled, so people learn of it) courses; never drafts or archives."""
+def public_courses(loader=so.joinedload) -> sa.Select:  # noqa: ANN001 - a loader option
+    """Published (and cancelled, so people learn of it) courses; never drafts or archives.
+
+    Lists pass `so.selectinload`: a page of rows then reads its programmes and venues by
+    key, instead of joining every candidate row before the sort (the archive at ten years:
+    18 → 1 ms on SQLite)."""
     return (
         sa.select(Course)
         .where(Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.CANCELLED)))
-        .options(so.joinedload(Course.programme), so.joinedload(Course.venue))
+        .options(loader(Course.programme), loader(Course.venue))
     )
 
 
@@ -153,7 +157,7 @@ class CourseFilters:
 
 def filtered_courses(f: CourseFilters, now: dt.datetime | None = None) -> sa.Select:
     now = now or utcnow()
-    stmt = public_courses()
+    stmt = public_courses(so.selectinload)
     if not f.include_past and not f.open_now:  # open now includes not ended
         stmt = stmt.where(not_ended(now))
     if f.q:
@@ -198,10 +202,12 @@ def filter_choices(include_past: bool = False, now: dt.datetime | None = None) -
     listed: sa.ColumnElement[bool] = Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.CANCELLED))
     if not include_past:
         listed = sa.and_(listed, not_ended(now or utcnow()))
+    # Coming courses are few: collect their programmes. The archive is all of history: ask
+    # each programme (a few dozen) whether it has one, through the programme's index.
+    has_listed = (sa.exists().where(Course.programme_id == Programme.id, listed) if include_past
+                  else Programme.id.in_(sa.select(Course.programme_id).where(listed)))
     programmes = db.session.execute(
-        sa.select(Programme.slug, Programme.title)
-        .where(Programme.id.in_(sa.select(Course.programme_id).where(listed)))
-        .order_by(Programme.title)
+        sa.select(Programme.slug, Programme.title).where(has_listed).order_by(Programme.title)
     ).all()
     cities = db.session.scalars(
         sa.select(Course.city).where(listed, Course.city.is_not(None), Course.is_online.is_(False))

@@ -33,13 +33,15 @@ class Enrolment(Model):
         sa.UniqueConstraint("course_id", "user_id"),
         # Rosters, waiting lists and counts of one course by status.
         sa.Index("ix_enrolment_course_id_status", "course_id", "status"),
+        # Applications waiting, by course and age (the admin home), from the index alone.
+        sa.Index("ix_enrolment_status_course_id_created_at", "status", "course_id", "created_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id"), index=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
     status: so.Mapped[EnrolmentStatus] = so.mapped_column(
-        enum_column(EnrolmentStatus, "enrolment_status"), index=True
+        enum_column(EnrolmentStatus, "enrolment_status")
     )
     cohort_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cohort.id", ondelete="SET NULL"), index=True)
     motivation: so.Mapped[str] = so.mapped_column(sa.Text, default="")
