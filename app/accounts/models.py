@@ -6,7 +6,9 @@ import secrets
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 
 from app.core.types import UTCDateTime, enum_column, utcnow
 from app.extensions import Model
@@ -70,7 +72,9 @@ class User(UserMixin, Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
-    full_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    # Read and written as `full_name` (below): an erased account shows its placeholder name
+    # in the reader's language.
+    _full_name: so.Mapped[str] = so.mapped_column("full_name", sa.String(120))
     native_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     organisation: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     organisation_type: so.Mapped[OrganisationType | None] = so.mapped_column(
@@ -125,6 +129,21 @@ class User(UserMixin, Model):
     def is_erased_sql(cls) -> sa.ColumnElement[bool]:
         """`is_erased` as an SQL condition."""
         return cls.email.endswith(ERASED_DOMAIN)
+
+    @hybrid_property
+    def full_name(self) -> str:
+        if (self.email or "").endswith(ERASED_DOMAIN):
+            return str(_l("Erased person"))  # what erasure left in the column, translated
+        return self._full_name
+
+    @full_name.inplace.setter
+    def _full_name_setter(self, value: str) -> None:
+        self._full_name = value
+
+    @full_name.inplace.expression
+    @classmethod
+    def _full_name_expression(cls) -> sa.ColumnElement[str]:
+        return cls._full_name  # type: ignore[return-value]
 
     @property
     def has_two_factor(self) -> bool:

@@ -231,6 +231,27 @@ def test_an_erased_account_stays_erased(app, client, person, mail):
         assert db.session.scalar(sa.select(AuditEvent.ip).where(AuditEvent.action == "user.erased")) is None
 
 
+@pytest.mark.parametrize(("locale", "name"), [("it", "Persona cancellata"), ("zh", "已删除的用户")])
+def test_an_erased_person_is_named_in_the_readers_language(app, client, person, locale, name):
+    """What erasure leaves of a name is a placeholder, and it reads in the reader's language
+    on the person's page, the roster and the course's enrolments."""
+    _login(client)
+    assert client.post("/auth/erase", data={"password": PASSWORD, "confirm": "erase"}).status_code == 302
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.email == "admin@example.org").values(locale=locale))
+        db.session.commit()
+        user_id = db.session.scalar(sa.select(User.id).where(User.full_name == "Erased person"))
+        slug = db.session.get(Course, person["course_id"]).slug
+    admin = app.test_client()
+    _login(admin, "admin@example.org")
+    for path in (f"/admin/users/{user_id}", f"/teach/courses/{slug}/roster", f"/teach/courses/{slug}/enrolments"):
+        page = admin.get(path)
+        assert page.status_code == 200, path
+        text = page.get_data(as_text=True)
+        assert name in text and "Erased person" not in text, path
+        assert "Giulia Rossi" in text or path.startswith("/admin/users"), path
+
+
 def test_erasure_gives_back_places_in_activities_still_to_come(app, client, person, mail):
     """An erased account takes part in nothing more: its place in a coming course goes to
     the first person waiting (who is told), its seat on a session bus is released; the
