@@ -151,18 +151,48 @@ def test_the_seed_command_refuses_production_and_a_second_load(app, decade):
     assert result.exit_code != 0 and "already loaded" in result.output
 
 
-def test_the_archive_sorts_from_the_index_and_lists_without_joining_every_row(app, decade):
-    """Newest first over ten years: the page of courses is read in the index's order, and
-    its programmes and venues are read by key for that page only."""
+def test_the_archive_lists_a_page_without_joining_every_row(app, decade):
+    """Newest first over ten years: the page's programmes and venues are read by key for
+    that page only, not joined to every course before the sort."""
     statements = _selects_of(app, "participant", "/courses?past=1&page=2")
     listing = [(s, p) for s, p in statements if s.lstrip().startswith("SELECT course.id") and "LIMIT" in s.upper()]
     assert len(listing) == 1 and "JOIN" not in listing[0][0].upper()
     with app.app_context(), db.engine.connect() as conn, conn.begin():
-        scanned, used = _plan(conn, *listing[0])
-        dialect = conn.dialect.name
+        scanned, _used = _plan(conn, *listing[0])
     assert scanned == []
-    if dialect == "sqlite":  # PostgreSQL weighs its indexes by statistics, which a tiny decade skews
-        assert "ix_course_status_starts_on_id" in used, used
+
+
+def _course_index_conditions(conn, statement: str, parameters) -> list[str]:  # noqa: ANN001
+    """How each search of the course table is bounded, as the plan says it."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()
+        nodes, stack, found = [], [(raw if isinstance(raw, list) else json.loads(raw))[0]["Plan"]], []
+        while stack:
+            node = stack.pop()
+            stack.extend(node.get("Plans", []))
+            if node.get("Relation Name") == "course" and "Index Cond" in node:
+                found.append(node["Index Cond"])
+        return found
+    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    return [row[3].split("(", 1)[1] for row in rows
+            if re.match(r"SEARCH (course|course_\d+) USING (COVERING )?INDEX", row[3]) and "(" in row[3]]
+
+
+@pytest.mark.parametrize(("who", "path"), [("admin", "/admin/"), ("admin", "/admin/impact"), ("participant", "/courses"),
+                                           ("participant", "/courses?past=1&page=2"), ("participant", "/me")])
+def test_no_course_is_searched_by_starting_before_a_date(app, decade, who, path):
+    """"Starts before X" holds for all of history: courses in a range are found from where
+    they end, which the range keeps short. Once an index led with (status, starts_on),
+    SQLite (without statistics) searched through it, and the impact dashboard's count of
+    returning participants took 22 s at factor 100."""
+    statements = _selects_of(app, who, path)
+    with app.app_context(), db.engine.connect() as conn:
+        for statement, parameters in statements:
+            with conn.begin():
+                conditions = _course_index_conditions(conn, statement, parameters)
+            history_wide = [c for c in conditions if re.search(r"starts_on\s*<", c)]
+            assert history_wide == [], (path, " ".join(statement.split())[:300])
 
 
 def test_the_admin_home_counts_waiting_applications_from_the_index(app, decade):

@@ -1,4 +1,4 @@
-"""Covering indexes for the catalogue's archive and the admin home at scale
+"""Covering indexes for the catalogue's filter and the admin home at scale
 
 Revision ID: 0011
 Revises: 0010
@@ -15,7 +15,6 @@ depends_on = None
 
 
 def upgrade():
-    op.create_index('ix_course_status_starts_on_id', 'course', ['status', 'starts_on', 'id'])
     op.create_index('ix_course_status_city_is_online', 'course', ['status', 'city', 'is_online'])
     op.create_index('ix_enrolment_status_course_id_created_at', 'enrolment', ['status', 'course_id', 'created_at'])
     op.drop_index('ix_enrolment_status', table_name='enrolment')
@@ -25,4 +24,3 @@ def downgrade():
     op.create_index('ix_enrolment_status', 'enrolment', ['status'])
     op.drop_index('ix_enrolment_status_course_id_created_at', table_name='enrolment')
     op.drop_index('ix_course_status_city_is_online', table_name='course')
-    op.drop_index('ix_course_status_starts_on_id', table_name='course')
