@@ -167,7 +167,7 @@ def _course_index_conditions(conn, statement: str, parameters) -> list[str]:  # 
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         raw = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()
-        nodes, stack, found = [], [(raw if isinstance(raw, list) else json.loads(raw))[0]["Plan"]], []
+        stack, found = [(raw if isinstance(raw, list) else json.loads(raw))[0]["Plan"]], []
         while stack:
             node = stack.pop()
             stack.extend(node.get("Plans", []))
