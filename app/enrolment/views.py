@@ -85,6 +85,12 @@ def enrol(slug: str):
     return redirect(url_for("catalogue.course_page", slug=slug))
 
 
+def _already_applied(enrolment) -> bool:  # noqa: ANN001
+    """What the apply page shows instead of the form (enrolment/apply.html)."""
+    return enrolment is not None and enrolment.status in (S.PENDING, S.ACCEPTED, S.WAITLISTED, S.COMPLETED,
+                                                          S.NOT_COMPLETED)
+
+
 @bp.route("/courses/<slug>/apply", methods=["GET", "POST"])
 @login_required
 def apply(slug: str):
@@ -104,9 +110,13 @@ def apply(slug: str):
         if not outcome.error:
             _flash_outcome(enrolment)
             return redirect(url_for("participant.dashboard"))
-        domain_error_to_form(outcome.error, form)
         status = outcome.error.status_code
-    return render_template("enrolment/apply.html", course=course, form=form, window=window, existing=existing), status
+        # A second tab (or a second click) applied first: the page's own banner says so once.
+        existing = services.get_enrolment(course.id, current_user.id)
+        if not _already_applied(existing):
+            domain_error_to_form(outcome.error, form)
+    return render_template("enrolment/apply.html", course=course, form=form, window=window, existing=existing,
+                           already_applied=_already_applied(existing)), status
 
 
 @bp.route("/courses/<slug>/withdraw", methods=["GET", "POST"])

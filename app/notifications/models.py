@@ -21,7 +21,11 @@ class OutboxMessage(Model):
     """An email waiting to leave. Queued in the caller's transaction; sent once."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
+    __table_args__ = (
+        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # Each address's messages leave in order: "is an older one still waiting?"
+        sa.Index("ix_outbox_message_recipient_id", "recipient", "id"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     recipient: so.Mapped[str] = so.mapped_column(sa.String(254))

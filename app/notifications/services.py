@@ -12,6 +12,7 @@ from email.utils import formataddr
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask, current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -298,25 +299,49 @@ def resend(message_id: int, actor) -> OutboxMessage:  # noqa: ANN001
     return message
 
 
-def deliver_pending(limit: int = 100) -> dict[str, int]:
-    """Send due messages, each claimed first so that it leaves exactly once."""
-    worker = _worker_name()
+def _due(limit: int) -> list[int]:
+    """Messages to send now: pending and due, or claimed by a sender that died. To each
+    address in the order queued: a message waits while an older one to the same address
+    is still waiting (backing off after a failure, or being sent), so that "you have a
+    place" never arrives before the "waiting list" email it follows."""
     now = utcnow()
+    older = so.aliased(OutboxMessage)
     ids = db.session.scalars(
         sa.select(OutboxMessage.id)
         .where(
             sa.or_(
                 sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
                 sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
-            )
+            ),
+            ~sa.exists().where(older.recipient == OutboxMessage.recipient, older.id < OutboxMessage.id,
+                               older.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))),
         )
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
     db.session.commit()
-    if ids:
-        render_pending(ids)  # queued by a request that ended before rendering them
+    return list(ids)
+
+
+def deliver_pending(limit: int = 100) -> dict[str, int]:
+    """Send due messages, each claimed first so that it leaves exactly once, in rounds:
+    each round sends the oldest waiting message of each address, until a round sends
+    nothing or `limit` messages were tried."""
     counts = {"sent": 0, "failed": 0, "retry": 0}
+    sent_before = -1
+    while limit > 0 and counts["sent"] > sent_before:
+        sent_before = counts["sent"]
+        ids = _due(limit)
+        if not ids:
+            break
+        limit -= len(ids)
+        _deliver(ids, counts)
+    return counts
+
+
+def _deliver(ids: list[int], counts: dict[str, int]) -> None:
+    worker = _worker_name()
+    render_pending(ids)  # queued by a request that ended before rendering them
     backend = get_backend()
     for message_id in ids:
         if not claim(message_id, worker):
@@ -351,7 +376,6 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
             message.last_error = None
             counts["sent"] += 1
         db.session.commit()
-    return counts
 
 
 def deliver_on_commit(_app: Flask) -> None:

@@ -141,6 +141,22 @@ def test_apply_with_questions_and_bad_input(client, auth):
     assert e.status is S.PENDING and e.answers == {"What is your role?": "Officer", "Which city do you work in?": "上海"}
 
 
+def test_applying_again_from_an_older_tab_says_so_once(client, auth):
+    """Two tabs on the apply form: the second submission is refused with 409, and the page
+    says once that the application is already in (found by a tester: banner and alert)."""
+    course = CourseFactory(enrolment_mode=EnrolmentMode.APPROVAL, title="Summer School")
+    UserFactory(email="p@example.org")
+    auth.login("p@example.org")
+    data = {"motivation": "I run the energy desk of a small firm in Suzhou."}
+    assert client.post(f"/courses/{course.slug}/apply", data=data).status_code == 302
+    again = client.post(f"/courses/{course.slug}/apply", data=data)
+    page = again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert page.count("already") == 1 and "You have already applied" in page
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Enrolment.id))) == 1
+
+
 def _staff_world():
     course = CourseFactory(enrolment_mode=EnrolmentMode.APPROVAL, capacity=1, title="Summer School")
     lead = UserFactory(email="lead@example.org", role=Role.INSTRUCTOR)

@@ -48,6 +48,29 @@ def test_with_the_server_down_messages_wait_and_go_out_when_it_returns(smtp_app,
     assert len(smtp_server.messages) == 2
 
 
+def test_each_persons_emails_leave_in_the_order_they_were_queued(smtp_app, smtp_server):
+    """Found by a tester: a message backing off after a failure left after a newer one to the
+    same person ("you have a place" before "you are on the waiting list"). A newer message
+    now waits for the older; other people's mail is not held up."""
+    smtp_server.stop()
+    start = dt.datetime.now(UTC)
+    with smtp_app.app_context(), time_machine.travel(start, tick=False) as traveller:
+        wang, giulia = UserFactory(email="wang@example.cn"), UserFactory(email="giulia@example.org")
+        for token in ("first", "second", "third"):
+            outbox.queue_email(wang, "password_reset", token=token, minutes=60)
+        db.session.commit()
+        assert outbox.deliver_pending() == {"sent": 0, "failed": 0, "retry": 1}  # only the oldest was tried
+        smtp_server.start()
+        outbox.queue_email(giulia, "password_reset", token="hers", minutes=60)
+        db.session.commit()
+        assert outbox.deliver_pending() == {"sent": 1, "failed": 0, "retry": 0}  # Giulia's; Wang's wait
+        assert ["giulia@example.org" in m["To"] for m in smtp_server.messages] == [True]
+        traveller.shift(dt.timedelta(seconds=31))
+        assert outbox.deliver_pending() == {"sent": 3, "failed": 0, "retry": 0}
+    bodies = [m.get_body(("plain",)).get_content() for m in smtp_server.messages[1:]]
+    assert [next(t for t in ("first", "second", "third") if f"/{t}" in b) for b in bodies] == ["first", "second", "third"]
+
+
 def test_back_off_grows_then_the_message_fails_and_an_admin_can_resend(smtp_app, smtp_server):
     smtp_server.stop()
     start = dt.datetime.now(UTC)

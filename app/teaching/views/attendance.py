@@ -1,6 +1,8 @@
 """Rosters, cohorts, attendance sheets, self check-in and completion for course staff."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import segno
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -337,11 +339,29 @@ def checkin_live(slug: str, session_id: int):
 
 # --- completion -----------------------------------------------------------------------------
 
+def _record_completions(chosen: Sequence[Enrolment], passed: bool) -> int:
+    """The write behind the completion form: 302 when done, else the refusal's status (flashed)."""
+    notes = {e.id: request.form.get(f"note-{e.id}", "") for e in chosen}
+    seen = {e.id: seen_status(request.form.get(f"seen-{e.id}")) for e in chosen}
+    with write() as done:
+        changed = services.record_completions(chosen, passed, notes, current_user, seen=seen)
+    if done.error:
+        flash(done.error.message, "danger")
+        return done.error.status_code
+    if changed:
+        flash(ngettext("Completion recorded for %(num)d participant.",
+                       "Completion recorded for %(num)d participants.", changed), "success")
+    else:
+        flash(_("Nothing changed: that outcome was already recorded."), "info")
+    return 302
+
+
 @bp.route("/courses/<slug>/completion", methods=["GET", "POST"])
 @staff_required
 def completion(slug: str):
     course = course_for_staff(slug, current_user, manage=True)
     status = 200
+    ended = local_date(utcnow(), course.timezone) >= course.ends_on
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -362,20 +382,13 @@ def completion(slug: str):
                 Enrolment.course_id == course.id, Enrolment.id.in_(ids))).all()
             if len(chosen) != len(set(ids)) or not all(in_scope(e.cohort_id, _scope(course)) for e in chosen):
                 abort(404)
-            notes = {e.id: request.form.get(f"note-{e.id}", "") for e in chosen}
-            seen = {e.id: seen_status(request.form.get(f"seen-{e.id}")) for e in chosen}
-            with write() as done:
-                changed = services.record_completions(chosen, outcome == "passed", notes, current_user, seen=seen)
-            if not done.error:
-                if changed:
-                    flash(ngettext("Completion recorded for %(num)d participant.",
-                                   "Completion recorded for %(num)d participants.", changed), "success")
-                else:
-                    flash(_("Nothing changed: that outcome was already recorded."), "info")
-                return redirect(url_for("teaching.completion", slug=slug))
-            flash(done.error.message, "danger")
-            status = done.error.status_code
+            if ended:
+                status = _record_completions(chosen, outcome == "passed")
+                if status == 302:
+                    return redirect(url_for("teaching.completion", slug=slug))
+            else:  # only a page opened earlier can post (its buttons are disabled now): the banner says why
+                db.session.rollback()
+                status = 400
     people = _roster(course, _scope(course))
     return render_template("teaching/completion.html", course=course, people=people,
-                           progress=services.progress_for(course, people), confirm_form=ConfirmForm(),
-                           ended=local_date(utcnow(), course.timezone) >= course.ends_on), status
+                           progress=services.progress_for(course, people), confirm_form=ConfirmForm(), ended=ended), status

@@ -1,4 +1,5 @@
-"""Covering indexes for the catalogue's filter and the admin home at scale
+"""Covering indexes for the catalogue's filter and the admin home at scale; each
+address's emails in order
 
 Revision ID: 0011
 Revises: 0010
@@ -18,9 +19,11 @@ def upgrade():
     op.create_index('ix_course_status_city_is_online', 'course', ['status', 'city', 'is_online'])
     op.create_index('ix_enrolment_status_course_id_created_at', 'enrolment', ['status', 'course_id', 'created_at'])
     op.drop_index('ix_enrolment_status', table_name='enrolment')
+    op.create_index('ix_outbox_message_recipient_id', 'outbox_message', ['recipient', 'id'])
 
 
 def downgrade():
+    op.drop_index('ix_outbox_message_recipient_id', table_name='outbox_message')
     op.create_index('ix_enrolment_status', 'enrolment', ['status'])
     op.drop_index('ix_enrolment_status_course_id_created_at', table_name='enrolment')
     op.drop_index('ix_course_status_city_is_online', table_name='course')
