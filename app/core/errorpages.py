@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 
 from babel.dates import format_timedelta
-from flask import Flask, jsonify, render_template, request
+from babel.numbers import format_decimal
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -44,6 +45,11 @@ def _retry_after(error: HTTPException) -> str:
     return format_timedelta(seconds, threshold=1, locale=get_locale() or "en")
 
 
+def _megabytes() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return format_decimal(round(limit / (1024 * 1024), 1), locale=get_locale() or "en")
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):  # noqa: ANN001
@@ -63,6 +69,9 @@ def register(app: Flask) -> None:
             return error
         if code == 429:  # say how long: a limit may be per minute, per hour or per day
             return _render(429, str(_l("Too many attempts. Please try again in %(wait)s.", wait=_retry_after(error))))
+        if code == 413:  # say how much is allowed (a logo or a file over the request limit)
+            return _render(413, str(_l("What you sent is too large: at most %(size)s MB can be sent at once. "
+                                       "Go back and choose a smaller file.", size=_megabytes())))
         return _render(code)
 
     @app.errorhandler(Exception)

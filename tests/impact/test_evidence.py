@@ -11,10 +11,11 @@ import re
 import zipfile
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 from pypdf import PdfReader
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.catalogue.models import Course, Programme
 from app.enrolment.models import EnrolmentStatus as S
 from app.extensions import db
@@ -377,6 +378,23 @@ def test_a_logo_that_is_not_a_small_png_or_jpeg_is_refused_and_nothing_is_saved(
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     saved = _programme(app, world["programme"])
     assert saved.funding_logo is None and saved.funding_statement == STATEMENT and saved.title != "Renamed"
+
+
+@pytest.mark.csrf
+@pytest.mark.parametrize(("locale", "said"), [("en", "at most 2 MB can be sent at once"),
+                                               ("it", "al massimo 2 MB"), ("zh", "2 MB")])
+def test_a_file_over_the_request_limit_is_refused_with_the_limit_in_the_readers_language(app, world, locale, said):
+    """Over MAX_CONTENT_LENGTH the form never runs: the 413 page says how much may be sent."""
+    client = app.test_client()
+    login_with_token(client, "admin@example.org")
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.email == "admin@example.org").values(locale=locale))
+        db.session.commit()
+    action, fields = _edit_form(client, world["programme"])
+    fields.update(title="Renamed", logo=(io.BytesIO(b"\x89PNG" + b"\0" * (3 * 1024 * 1024)), "huge.png"))
+    response = client.post(action, data=fields, content_type="multipart/form-data")
+    assert response.status_code == 413 and said in response.get_data(as_text=True)
+    assert _programme(app, world["programme"]).title != "Renamed"
 
 
 @pytest.mark.csrf
