@@ -111,6 +111,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
 
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # The forms with a file field (a programme's logo, a signature) accept this much and
+    # say their own, smaller limit on the field, keeping what else was typed.
+    PONTE_MAX_UPLOAD_LENGTH = 16 * 1024 * 1024
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 

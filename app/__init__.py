@@ -5,7 +5,7 @@ import logging
 import os
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_login import current_user
 
 from config import Config, config_from_env
@@ -44,6 +44,16 @@ def trust_proxies(app: Flask) -> None:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
 
+# Forms with a file field check its size themselves ("The logo must be 1 MB or smaller")
+# and keep the rest of what was typed: they may receive more than MAX_CONTENT_LENGTH.
+UPLOAD_ENDPOINTS = {"admin.programme_form", "certificates.settings"}
+
+
+def _room_for_uploads() -> None:
+    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+        request.max_content_length = current_app.config["PONTE_MAX_UPLOAD_LENGTH"]
+
+
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401 - every table known to SQLAlchemy and Alembic
     from app.accounts.sessions import load_user
@@ -52,6 +62,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    app.before_request(_room_for_uploads)  # before CSRFProtect reads the form
     csrf.init_app(app)
     bootstrap.init_app(app)
     cache.init_app(app)

@@ -14,7 +14,7 @@ def select_locale() -> str:
         return current_user.locale
     chosen = session.get("lang")
     if chosen in languages:
-        return chosen
+        return str(chosen)
     return request.accept_languages.best_match(languages) or default
 
 

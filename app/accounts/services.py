@@ -301,7 +301,7 @@ REPORTING_FIELDS = {"city", "gender", "sector", "job_role"}
 
 def dismiss_reporting_request(user: User) -> None:
     """The person said "not now, don't ask again" (or answered) on /me: set once."""
-    user = db.session.get(User, user.id)  # the row, not Flask-Login's proxy
+    user = db.session.get_one(User, user.id)  # the row, not Flask-Login's proxy
     compare_and_set(user, User.reporting_asked_at.is_(None), reporting_asked_at=utcnow())
 
 

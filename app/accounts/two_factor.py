@@ -117,7 +117,7 @@ def use_recovery_code(user: User, code: str) -> bool:
 
 def recovery_codes_left(user: User) -> int:
     return db.session.scalar(sa.select(sa.func.count(RecoveryCode.id)).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0
 
 
 def disable(user: User, code: str) -> None:

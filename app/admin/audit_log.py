@@ -91,7 +91,9 @@ def _filters() -> tuple[EventFilters, list, dict]:
         f.since = localize(dt.datetime.combine(since, dt.time()), zone)
     if until:
         f.until = localize(dt.datetime.combine(until + dt.timedelta(days=1), dt.time()), zone)
-    scope, shown = [], {"actor": actor_email, "action": action, "type": object_type, "since": since, "until": until}
+    scope = []
+    shown: dict[str, object] = {"actor": actor_email, "action": action, "type": object_type, "since": since,
+                                "until": until}
     course_id = _int_arg("course")
     if course_id is not None:
         course = db.session.get(Course, course_id) or abort(404)

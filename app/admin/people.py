@@ -206,6 +206,6 @@ def erase(user_id: int):
     def move(user: User) -> None:
         if user.id == current_user.id:
             raise accounts.AccountError(_("Erase your own account from your profile."))
-        erasure.erase(user, db.session.get(User, current_user.id))
+        erasure.erase(user, db.session.get_one(User, current_user.id))
 
     return _change(user_id, move, _("The person's account has been erased."))

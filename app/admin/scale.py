@@ -143,6 +143,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
             transfer_version=version if country == "CN" else None,
             created_at=now - dt.timedelta(days=rng.randint(0, 3650)),
         )
+        assert uid is not None  # the user table has ids
         (instructors if is_instructor else people).append(uid)
     users.flush()
     summary.people = len(people) + len(instructors)
@@ -181,7 +182,7 @@ def load_scale(factor: float, today: dt.date | None = None, seed: int = 2016) ->
             status = CourseStatus.DRAFT if rng.random() < 0.1 else CourseStatus.PUBLISHED
         else:
             status = rng.choices([CourseStatus.PUBLISHED, CourseStatus.ARCHIVED, CourseStatus.CANCELLED], [85, 10, 5])[0]
-        capacity = rng.randint(cmin, cmax) if cmin else None
+        capacity = rng.randint(cmin, cmax) if cmin and cmax else None
         topic = rng.choice(TOPICS)
         cid = courses.add(
             programme_id=programme_ids.get((starts_on.year, index % per_year)), slug=f"scale-{index}",

@@ -43,7 +43,7 @@ def dashboard():
     from app.audit.labels import action_label
     from app.audit.models import AuditEvent
     from app.jobs.models import JobOutcome, JobRun
-    from app.notifications.models import OutboxMessage, OutboxStatus
+    from app.notifications.models import UNDELIVERABLE, OutboxMessage, OutboxStatus
 
     now = utcnow()
     counts = {status.value: n for status, n in
@@ -68,7 +68,8 @@ def dashboard():
                                          Course.ends_on >= now.date() - dt.timedelta(days=1),
                                          Course.starts_on <= now.date() + dt.timedelta(days=60))
         .order_by(Course.starts_on, Course.id).limit(10)).all()
-    failed_emails = db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.status == OutboxStatus.FAILED))
+    failed_emails = db.session.scalar(sa.select(sa.func.count()).where(  # not those erasure stopped on purpose
+        OutboxMessage.status == OutboxStatus.FAILED, ~OutboxMessage.recipient.endswith(UNDELIVERABLE)))
     failed_runs = db.session.scalars(
         sa.select(JobRun).where(JobRun.outcome == JobOutcome.ERROR, JobRun.started_at >= now - dt.timedelta(days=7))
         .order_by(JobRun.started_at.desc()).limit(5)).all()
@@ -248,7 +249,7 @@ def cancel(course_id: int):
         flash(_("Please give a reason; the participants will read it."), "danger")
         return course_detail(course_id), 400
     begin_write()
-    course = db.session.get(Course, course_id)
+    course = db.session.get_one(Course, course_id)
     with write() as outcome:
         n = enrolment.cancel_course(course, current_user, form.reason.data)
     if outcome.error:

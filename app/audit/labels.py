@@ -19,6 +19,7 @@ ACTIONS = {
     "course.capacity_changed": _l("Number of places changed"),
     "course.certificate_settings": _l("Certificate settings changed"),
     "course.created": _l("Activity created"),
+    "course.updated": _l("Activity edited"),
     "course.published": _l("Activity published"),
     "course_staff.added": _l("Staff member added"),
     "course_staff.removed": _l("Staff member removed"),
@@ -38,6 +39,7 @@ ACTIONS = {
     "outbox.resent": _l("Email sent again"),
     "privacy.export_requested": _l("Copy of personal data requested"),
     "programme.created": _l("Programme created"),
+    "programme.updated": _l("Programme edited"),
     "session.cancelled": _l("Session cancelled"),
     "survey.question_added": _l("Survey question added"),
     "survey.question_changed": _l("Survey question changed"),
@@ -71,6 +73,7 @@ ACTIONS = {
     "user.unverified_deleted": _l("Unconfirmed account deleted"),
     "user.verification_sent": _l("Confirmation link sent"),
     "venue.created": _l("Venue created"),
+    "venue.updated": _l("Venue edited"),
 }
 
 

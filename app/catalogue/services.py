@@ -287,7 +287,7 @@ def save_course(course: Course | None, fields: dict, actor) -> Course:  # noqa: 
         raise DomainError(_("Another course already uses this address."), field="slug")
     fields = dict(fields, slug=slug)
     created = course is None
-    if created:
+    if course is None:
         course = Course(status=CourseStatus.DRAFT, capacity=fields.get("capacity"))
         db.session.add(course)
     changed = [name for name in COURSE_FIELDS if name in fields and getattr(course, name, None) != fields[name]]

@@ -42,8 +42,11 @@ def start_batch(course: Course, actor: User) -> CertificateBatch:
         with db.session.begin_nested():
             db.session.add(batch)
             db.session.flush()
-    except sa.exc.IntegrityError:
-        return _open_batch(course.id)  # a twin request queued it first
+    except sa.exc.IntegrityError:  # a twin request queued one first
+        existing = _open_batch(course.id)
+        if existing is None:  # …and it has finished already
+            raise NothingToIssue(_("Everyone eligible already has a certificate.")) from None
+        return existing
     record("certificate.batch_requested", course, actor=actor, batch=batch.id)
     return batch
 
@@ -74,8 +77,8 @@ def run_batch(batch_id: int) -> bool:
     if not claimed:
         return False
     begin_write()
-    batch = db.session.get(CertificateBatch, batch_id)
-    issuer = db.session.get(User, batch.requested_by_id) if batch.requested_by_id else None
+    batch = db.session.get_one(CertificateBatch, batch_id)
+    issuer = db.session.get_one(User, batch.requested_by_id) if batch.requested_by_id else None
 
     def progress(done: int, total: int) -> None:
         db.session.execute(sa.update(CertificateBatch).where(CertificateBatch.id == batch_id)

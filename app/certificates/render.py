@@ -128,7 +128,7 @@ class CertificateRenderer:
     def __init__(self, snapshot: dict, images: dict[str, bytes], font_path: str | None, revoked: dict | None = None):
         self.s = snapshot
         self.revoked = revoked
-        self.lang = snapshot.get("language") if snapshot.get("language") in TEXTS else "en"
+        self.lang: str = str(snapshot["language"]) if snapshot.get("language") in TEXTS else "en"
         self.t = TEXTS[self.lang]
         self.images = images
         self.font = _font(font_path)
@@ -161,10 +161,11 @@ class CertificateRenderer:
         c.translate(PAGE_W / 2, PAGE_H / 2)
         c.rotate(20)
         c.setFillColor(Color(0.75, 0.1, 0.1, alpha=0.85))
-        title = self.t["revoked"].format(date=_date(self.revoked["on"], self.lang))
+        revoked = self.revoked or {}
+        title = self.t["revoked"].format(date=_date(revoked["on"], self.lang))
         c.setFont(self.font, _fit(title, self.font, 44, PAGE_W - 160))
         c.drawCentredString(0, 10, printable(title, self.font))
-        reason = self.t["revoked_why"].format(reason=self.revoked.get("reason") or "")
+        reason = self.t["revoked_why"].format(reason=revoked.get("reason") or "")
         size = _fit(reason, self.font, 16, PAGE_W - 200)
         c.setFont(self.font, size)
         c.drawCentredString(0, -24, printable(reason[:200], self.font))

@@ -190,6 +190,8 @@ def issue(enrolment: Enrolment, kind: CertificateKind, issuer: User | None, *, l
         el = eligibility(course, [enrolment])[enrolment.id]
         if kind not in el.kinds:
             raise CertificateError(" ".join(el.reasons.get(kind, [_("This kind of certificate is not offered.")])))
+        if el.progress is None:
+            raise CertificateError(_("This kind of certificate is not offered."))
         progress = el.progress
     if supersedes is None and valid_certificate(enrolment.id, kind) is not None:
         raise Conflict(_("A valid certificate of this kind already exists."))

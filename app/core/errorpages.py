@@ -46,7 +46,7 @@ def _retry_after(error: HTTPException) -> str:
 
 
 def _megabytes() -> str:
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
     return format_decimal(round(limit / (1024 * 1024), 1), locale=get_locale() or "en")
 
 

@@ -102,7 +102,7 @@ def skeleton(value: dt.datetime | dt.date, name_or_skeleton: str) -> str:
 
     if date_format and time_format:
         return glue.replace("{1}", fmt(date_format)).replace("{0}", fmt(time_format))
-    return fmt(date_format or time_format)
+    return fmt(date_format or time_format or "")
 
 
 @lru_cache(maxsize=8)

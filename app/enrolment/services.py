@@ -92,7 +92,7 @@ def waitlist_positions(course_id: int) -> dict[int, int]:
 def waitlist_length(course_id: int) -> int:
     return db.session.scalar(
         sa.select(sa.func.count()).where(Enrolment.course_id == course_id, Enrolment.status == S.WAITLISTED)
-    )
+    ) or 0
 
 
 def status_counts(course_id: int, *, cohort_id: int | None = None) -> dict[EnrolmentStatus, int]:
@@ -195,7 +195,7 @@ def enrol(course_id: int, user: User, *, motivation: str = "", answers: dict | N
     course = _load_course_for_enrolment(course_id)
     window = enrolment_window(course, now)
     if not window.open:
-        raise EnrolmentError(window.reason)
+        raise EnrolmentError(str(window.reason))
     lock_course(course.id)
     existing = get_enrolment(course.id, user.id)
     if existing is not None:

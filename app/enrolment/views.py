@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from app.catalogue import signals
 from app.catalogue.models import Course, CourseStatus, EnrolmentMode
 from app.catalogue.views import course_page
-from app.core.db import begin_write
+from app.core.db import begin_write, deferred_reads
 from app.core.errors import DomainError
 from app.core.http import domain_error_to_form
 from app.core.writes import write
@@ -58,6 +58,13 @@ def _refused(error: DomainError, slug: str):
 
 
 def _flash_outcome(enrolment) -> None:  # noqa: ANN001
+    """Say how it went. Read after the commit, without SQLite's write lock: a rush of
+    enrolments should queue for its writes only."""
+    with deferred_reads():
+        _say_outcome(enrolment)
+
+
+def _say_outcome(enrolment) -> None:  # noqa: ANN001
     if enrolment.status is S.ACCEPTED:
         flash(_("You are enrolled in %(course)s. We have sent you a confirmation email.", course=enrolment.course.title), "success")
     elif enrolment.status is S.WAITLISTED:

@@ -37,7 +37,7 @@ def nps(scores: list[int]) -> int | None:
 
 def results(survey: Survey, questions: list[SurveyQuestion]) -> tuple[int, list[QuestionResult]]:
     """(number of responses, one result per question). Two queries, whatever the size."""
-    total = db.session.scalar(sa.select(sa.func.count(SurveyResponse.id)).where(SurveyResponse.survey_id == survey.id))
+    total = db.session.scalar(sa.select(sa.func.count(SurveyResponse.id)).where(SurveyResponse.survey_id == survey.id)) or 0
     rows = db.session.execute(
         sa.select(SurveyAnswer.question_id, SurveyAnswer.number, SurveyAnswer.text, SurveyAnswer.choices)
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)

@@ -285,7 +285,7 @@ def submit(token: str, raw: dict[int, list[str]], *, language: str, now: dt.date
     survey, enrolment = invitation(token, now)
     if not survey.is_open(now):
         raise SurveyClosed(_("This survey closed on %(date)s. Thank you all the same.",
-                             date=local_date(survey.closes_at, enrolment.user.timezone).isoformat()))
+                             date=local_date(survey.closes_at or now, enrolment.user.timezone).isoformat()))
     questions = asked(survey, survey.course)
     problems = Problems()
     answers = []
@@ -355,7 +355,7 @@ def send_invitations(now: dt.datetime | None = None) -> dict[str, int]:
     surveys = sent = 0
     for course_id in candidates:
         begin_write()
-        course = db.session.get(Course, course_id)
+        course = db.session.get_one(Course, course_id)
         if local_date(now, course.timezone) <= course.ends_on:
             db.session.rollback()
             continue  # not over yet where it takes place
@@ -388,7 +388,7 @@ def send_reminders(now: dt.datetime | None = None) -> dict[str, int]:
     sent = 0
     for survey_id in due:
         begin_write()
-        survey = db.session.get(Survey, survey_id)
+        survey = db.session.get_one(Survey, survey_id)
         if not compare_and_set(survey, Survey.reminded_at.is_(None), reminded_at=now):
             db.session.rollback()
             continue
@@ -427,4 +427,4 @@ def waiting_for(user: User, now: dt.datetime | None = None) -> list[tuple[Course
 
 
 def response_count(survey_id: int) -> int:
-    return db.session.scalar(sa.select(sa.func.count(SurveyResponse.id)).where(SurveyResponse.survey_id == survey_id))
+    return db.session.scalar(sa.select(sa.func.count(SurveyResponse.id)).where(SurveyResponse.survey_id == survey_id)) or 0

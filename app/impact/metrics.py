@@ -106,7 +106,7 @@ def same_city(typed: str) -> list[str]:
     where = co2.locate(typed)
     if where is None:
         return sorted(names)
-    stored = db.session.execute(sa.union(
+    stored: Sequence[sa.Row] = db.session.execute(sa.union(
         sa.select(Course.city, Course.country).where(Course.city.is_not(None)).distinct(),
         sa.select(Venue.city, Venue.country).where(Venue.city != "").distinct())).all()
     for name, country in stored:

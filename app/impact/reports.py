@@ -41,10 +41,10 @@ def queue_report(user: User, f: metrics.Filters, lang: str) -> ImpactReport:
         with db.session.begin_nested():
             db.session.add(report)
             db.session.flush()
-    except sa.exc.IntegrityError:
-        return db.session.scalar(sa.select(ImpactReport).where(
-            ImpactReport.requested_by_id == user.id, ImpactReport.language == lang, ImpactReport.filters_key == key,
-            ImpactReport.status.in_(("queued", "building"))))
+    except sa.exc.IntegrityError:  # a twin request asked first: its report (finished already, at the latest)
+        return db.session.scalars(sa.select(ImpactReport).where(
+            ImpactReport.requested_by_id == user.id, ImpactReport.language == lang, ImpactReport.filters_key == key)
+            .order_by(ImpactReport.id.desc()).limit(1)).one()
     from app.audit.services import record
 
     record("impact.report_requested", None, actor=user, report=report.id, **{"from": f.date_from.isoformat(),
@@ -64,7 +64,7 @@ def build_pending_reports(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     built = failed = 0
     for report_id in db.session.scalars(sa.select(ImpactReport.id).where(ImpactReport.status == "queued")).all():
-        report = db.session.get(ImpactReport, report_id)
+        report = db.session.get_one(ImpactReport, report_id)
         if not compare_and_set(report, ImpactReport.status == "queued", status="building", progress=5):
             db.session.commit()
             continue

@@ -45,6 +45,6 @@ def take_requests(job_ids: list[str] | None = None) -> list[str]:
         claimed = db.session.execute(sa.update(JobRequest).where(JobRequest.id == request_id, JobRequest.taken_at.is_(None))
                                      .values(taken_at=utcnow()))
         if rowcount(claimed) == 1:
-            taken.append(db.session.get(JobRequest, request_id).job_id)
+            taken.append(db.session.get_one(JobRequest, request_id).job_id)
     db.session.commit()
     return taken

@@ -38,14 +38,14 @@ def run_recorded(app: Flask, job_id: str, func: Callable[[], dict | None]) -> No
         except Exception as exc:  # noqa: BLE001 - recorded, never kills the scheduler
             db.session.rollback()
             begin_write()
-            run = db.session.get(JobRun, run_id)
+            run = db.session.get_one(JobRun, run_id)
             run.outcome = JobOutcome.ERROR
             run.error = "".join(traceback.format_exception(exc))[-4000:]
             log.exception("job %s failed", job_id)
         else:
             db.session.rollback()  # jobs commit their own work; drop anything left half-done
             begin_write()
-            run = db.session.get(JobRun, run_id)
+            run = db.session.get_one(JobRun, run_id)
             run.outcome = JobOutcome.SUCCESS
             run.counts = counts
             if any(counts.values()):

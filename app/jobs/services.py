@@ -77,10 +77,10 @@ def auto_issue_certificates(now: dt.datetime | None = None) -> dict[str, int]:
         Course.status.in_((CourseStatus.PUBLISHED, CourseStatus.ARCHIVED)))).all()
     issued = closing = done = 0
     for course in courses:
-        if course.ends_on + dt.timedelta(days=course.auto_issue_after_days) > local_date(now, course.timezone):
+        if course.ends_on + dt.timedelta(days=course.auto_issue_after_days or 0) > local_date(now, course.timezone):
             continue
         begin_write()
-        course = db.session.get(Course, course.id)
+        course = db.session.get_one(Course, course.id)
         if course.auto_issued_at is not None:
             db.session.rollback()
             continue  # another scheduler finished it meanwhile

@@ -17,6 +17,11 @@ class OutboxStatus(enum.Enum):
     FAILED = "failed"
 
 
+# RFC 2606 reserves ".invalid": no mail can reach such an address. An erased account is
+# given one (app/privacy/erasure.py), so its messages are never sent, nor sent again.
+UNDELIVERABLE = ".invalid"
+
+
 class OutboxMessage(Model):
     """An email waiting to leave. Queued in the caller's transaction; sent once."""
 
@@ -52,3 +57,8 @@ class OutboxMessage(Model):
     last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
+
+    @property
+    def undeliverable(self) -> bool:
+        """Addressed to an erased account: never sent, nor sent again."""
+        return self.recipient.endswith(UNDELIVERABLE)

@@ -23,7 +23,7 @@ from app.core.errors import Conflict
 from app.core.types import utcnow
 from app.extensions import Model, db
 from app.notifications.backends import get_backend
-from app.notifications.models import OutboxMessage, OutboxStatus
+from app.notifications.models import UNDELIVERABLE, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -174,14 +174,14 @@ def render_pending(message_ids: Sequence[int] | None = None) -> int:
         message_id = message.id
         try:
             with deferred_reads():
-                subject, text, html = _render(message.template, message.language, _revive(message.render_context))
+                subject, text, html = _render(message.template, message.language, _revive(message.render_context or {}))
         except Exception:  # noqa: BLE001 - one bad message must not hold up the others
             db.session.rollback()
             log.exception("email %s could not be rendered", message_id)
             continue
         db.session.rollback()
         begin_write()
-        message = db.session.get(OutboxMessage, message_id)
+        message = db.session.get_one(OutboxMessage, message_id)
         rendered += compare_and_set(message, OutboxMessage.render_context.is_not(None), subject=subject,
                                     body_text=text, body_html=html, render_context=None)
         db.session.commit()
@@ -291,6 +291,8 @@ def resend(message_id: int, actor) -> OutboxMessage:  # noqa: ANN001
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         raise LookupError(message_id)
+    if message.undeliverable:
+        raise ResendRefused(_("This person erased their account: nothing is sent to them any more."))
     if not compare_and_set(message, OutboxMessage.status == OutboxStatus.FAILED, status=OutboxStatus.PENDING,
                            next_attempt_at=utcnow(), attempts=0, claimed_by=None, claimed_at=None):
         raise ResendRefused(_("Only a failed message can be sent again; this one is %(status)s.",
@@ -313,6 +315,7 @@ def _due(limit: int) -> list[int]:
                 sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
                 sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
             ),
+            ~OutboxMessage.recipient.endswith(UNDELIVERABLE),
             ~sa.exists().where(older.recipient == OutboxMessage.recipient, older.id < OutboxMessage.id,
                                older.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))),
         )
@@ -347,7 +350,7 @@ def _deliver(ids: list[int], counts: dict[str, int]) -> None:
         if not claim(message_id, worker):
             continue
         try:
-            message = db.session.get(OutboxMessage, message_id)
+            message = db.session.get_one(OutboxMessage, message_id)
             if message.render_context is not None:
                 raise RuntimeError("the email could not be rendered")
             email = build_email(message)
@@ -356,7 +359,7 @@ def _deliver(ids: list[int], counts: dict[str, int]) -> None:
         except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
             db.session.rollback()
             begin_write()
-            message = db.session.get(OutboxMessage, message_id)
+            message = db.session.get_one(OutboxMessage, message_id)
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if message.attempts >= MAX_ATTEMPTS:
@@ -369,7 +372,7 @@ def _deliver(ids: list[int], counts: dict[str, int]) -> None:
             log.warning("mail %s to %s failed: %s", message.id, message.recipient, message.last_error)
         else:
             begin_write()
-            message = db.session.get(OutboxMessage, message_id)
+            message = db.session.get_one(OutboxMessage, message_id)
             message.attempts += 1
             message.status = OutboxStatus.SENT
             message.sent_at = utcnow()

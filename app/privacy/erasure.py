@@ -14,6 +14,7 @@ import json
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.accounts.models import ERASED_DOMAIN, LoginSession, PasswordResetToken, RecoveryCode, Role, User
@@ -30,6 +31,8 @@ from app.core.types import utcnow
 from app.enrolment.models import ACTIVE, Enrolment
 from app.enrolment.services import cancel
 from app.extensions import db
+from app.feedback.models import SurveyQuestion
+from app.feedback.template import INSTRUCTOR_TEXT
 from app.notifications.models import OutboxMessage, OutboxStatus
 from app.privacy.models import DataExport
 from app.teaching.models import Attendance, CourseStaff, StaffRole
@@ -53,6 +56,17 @@ def only_lead_of(user: User) -> list[Course]:
     return list(db.session.scalars(sa.select(Course).where(Course.id.in_(led), Course.ends_on >= today,
                                                            other_leads == 0).order_by(Course.starts_on)))
 
+
+
+def _unname_survey_questions(user: User) -> None:
+    """"How would you rate Huang Xiu as an instructor?" names the person in every language:
+    the question (and its answers) stays, about the erased person."""
+    for question in db.session.scalars(sa.select(SurveyQuestion).where(SurveyQuestion.instructor_id == user.id)):
+        names = {}
+        for lang in INSTRUCTOR_TEXT:
+            with force_locale(lang):
+                names[lang] = str(_(ERASED_NAME))
+        question.text = {lang: template.format(name=names[lang]) for lang, template in INSTRUCTOR_TEXT.items()}
 
 def erase(user: User, actor: User) -> None:
     """Anonymise `user` (the caller has checked who may, and the password). The caller commits."""
@@ -99,6 +113,7 @@ def erase(user: User, actor: User) -> None:
     db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.user_id == user.id,
                                                       OutboxMessage.status == OutboxStatus.PENDING)
                        .values(status=OutboxStatus.FAILED, last_error="not sent: the account was erased"))
+    _unname_survey_questions(user)
     for model in (LoginSession, PasswordResetToken, RecoveryCode, DataExport):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
     _scrub_audit(user.id, traces)

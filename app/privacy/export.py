@@ -84,7 +84,7 @@ def build_pending_exports(now: dt.datetime | None = None) -> dict[str, int]:
     """The job: build every waiting export, each claimed by a compare-and-set."""
     built = failed = 0
     for export_id in db.session.scalars(sa.select(DataExport.id).where(DataExport.status == "queued")).all():
-        export = db.session.get(DataExport, export_id)
+        export = db.session.get_one(DataExport, export_id)
         if not compare_and_set(export, DataExport.status == "queued", status="building"):
             db.session.commit()
             continue
@@ -99,7 +99,7 @@ def build_pending_exports(now: dt.datetime | None = None) -> dict[str, int]:
             db.session.commit()
             failed += 1
             continue
-        user = db.session.get(User, export.user_id)
+        user = db.session.get_one(User, export.user_id)
         queue_email(user, "data_export_ready", token=token, hours=int(VALID_FOR.total_seconds() // 3600))
         db.session.commit()
         built += 1
@@ -107,7 +107,7 @@ def build_pending_exports(now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def _build(export: DataExport, now: dt.datetime) -> str:
-    user = db.session.get(User, export.user_id)
+    user = db.session.get_one(User, export.user_id)
     token = secrets.token_urlsafe(32)
     path = export_dir() / f"{export.id}-{secrets.token_hex(8)}.zip"
     data, certificates = person_data(user, now)
@@ -139,7 +139,7 @@ def person_data(user: User, now: dt.datetime) -> tuple[dict, list[Certificate]]:
     history: dict[int, list] = {}
     for event in db.session.scalars(sa.select(AuditEvent).where(
             AuditEvent.object_type == "enrolment", AuditEvent.object_id.in_(enrolment_ids)).order_by(AuditEvent.id)):
-        history.setdefault(event.object_id, []).append({"at": _iso(event.created_at), "action": event.action})
+        history.setdefault(event.object_id or 0, []).append({"at": _iso(event.created_at), "action": event.action})
     attendance = db.session.execute(
         sa.select(Attendance, CourseSession, Course).join(CourseSession, CourseSession.id == Attendance.session_id)
         .join(Course, Course.id == CourseSession.course_id).where(Attendance.enrolment_id.in_(enrolment_ids))

@@ -53,7 +53,7 @@ def my_data():
 def download(token: str):
     """The emailed link: the ZIP, for its owner only, for 24 hours."""
     found = export.ready_export(token, current_user.id)
-    if found is None:
+    if found is None or found.path is None:
         return render_template("privacy/export_gone.html"), 404
     return send_file(found.path, mimetype="application/zip", as_attachment=True,
                      download_name="ponte-my-data.zip", max_age=0)

@@ -58,7 +58,7 @@ def describe_clash(clash: CourseSession, venue_id: int | None, instructor_ids: l
     day = skeleton(to_local(clash.starts_at, tz).date(), "date")
     who = [i.full_name for i in clash.instructors if i.id in instructor_ids]
     named = _may_see_course(clash.course, actor)
-    if venue_id and clash.venue_id == venue_id:
+    if venue_id and clash.venue is not None and clash.venue_id == venue_id:
         if not named:
             return _("%(venue)s is already booked for another activity on %(day)s, %(when)s.",
                      venue=clash.venue.name, day=day, when=when)

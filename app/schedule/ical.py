@@ -56,7 +56,7 @@ def session_attachment(ref: str) -> tuple[str, bytes, str, str]:
     """A session's calendar entry attached to its reminder ("<session id>:<person id>"),
     with the join link when that person may have it (registered by create_app)."""
     session_id, person_id = (int(x) for x in ref.split(":"))
-    session = db.session.get(CourseSession, session_id)
+    session = db.session.get_one(CourseSession, session_id)  # a reminder of a deleted session fails, and is not sent
     person = db.session.get(User, person_id)
     join = {session.id} if session.join_url and person is not None else set()
     return "session.ics", build_calendar([session], name=session.course.title, join_links_for=join), "text", "calendar"

@@ -101,10 +101,11 @@ def join_link_sessions(sessions: list[CourseSession], course: Course, user: User
     enrolment = db.session.scalar(sa.select(Enrolment).where(
         Enrolment.course_id == course.id, Enrolment.user_id == user.id))
     holds = enrolment is not None and enrolment.holds_place
+    cohort_id = enrolment.cohort_id if enrolment is not None else None
     return {
         s.id for s in with_links
         if any(i.id == user.id for i in s.instructors)
-        or (holds and (s.cohort_id is None or s.cohort_id == enrolment.cohort_id))
+        or (holds and (s.cohort_id is None or s.cohort_id == cohort_id))
     }
 
 

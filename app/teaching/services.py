@@ -302,18 +302,18 @@ def record_completion(enrolment: Enrolment, passed: bool, note: str, actor: User
     if enrolment.status not in HOLDS_PLACE:
         raise TeachingError(_("Only accepted participants can complete the course."))
     target = S.COMPLETED if passed else S.NOT_COMPLETED
-    note = (note or "").strip()[:2000] or None
+    stored_note = (note or "").strip()[:2000] or None
     old = enrolment.status
     if seen is not None and old is not seen and old is not target:
         raise changed_meanwhile(enrolment)  # another outcome was recorded since the page was shown: it stands
-    if old is target and enrolment.completion_note == note:
+    if old is target and enrolment.completion_note == stored_note:
         return False
     if not compare_and_set(enrolment, Enrolment.status == old, status=target, completion_passed=passed,
-                           completion_note=note, completion_recorded_at=now):
-        if enrolment.status is target and enrolment.completion_note == note:
+                           completion_note=stored_note, completion_recorded_at=now):
+        if enrolment.status is target and enrolment.completion_note == stored_note:
             return False  # the same outcome, recorded by a twin request
         raise changed_meanwhile(enrolment)
-    record("enrolment.completion_recorded", enrolment, actor=actor, passed=passed, old=old.value, note=note)
+    record("enrolment.completion_recorded", enrolment, actor=actor, passed=passed, old=old.value, note=stored_note)
     if course.auto_issued_at is not None:  # automatic issue looks at the course again
         compare_and_set(course, Course.auto_issued_at.is_not(None), auto_issued_at=None)
     return True

@@ -164,7 +164,7 @@ def _in_use(cohort_id: sa.ColumnElement | so.InstrumentedAttribute | int) -> dic
 
 
 def _cohort_use(cohort_id: int) -> dict[str, int]:
-    return {name: db.session.scalar(sa.select(sa.func.count()).where(clause))
+    return {name: db.session.scalar(sa.select(sa.func.count()).where(clause)) or 0
             for name, clause in _in_use(cohort_id).items()}
 
 

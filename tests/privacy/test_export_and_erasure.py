@@ -286,3 +286,63 @@ def test_erasure_gives_back_places_in_activities_still_to_come(app, client, pers
             Enrolment.course_id == person["course_id"]))} == {S.COMPLETED}
     assert any("next@example.org" in m["To"] for m in mail)
     assert_doctor_clean(app)
+
+
+def test_an_erased_persons_mail_is_never_sent_nor_sent_again(app, client, person, mail):
+    """Found by a tester: "Send again" on an erased person's stopped message sent an empty
+    email to erased-N@erased.invalid, and the admin home counted those messages as failures."""
+    from app.notifications.models import OutboxMessage, OutboxStatus
+    from app.notifications.services import deliver_pending, queue_email
+
+    with app.app_context():
+        queue_email(db.session.scalar(sa.select(User).where(User.email == EMAIL)), "password_reset", token="t",
+                    minutes=60)
+        db.session.commit()
+    _login(client)
+    assert client.post("/auth/erase", data={"password": PASSWORD, "confirm": "erase"}).status_code == 302
+    admin = app.test_client()
+    _login(admin, "admin@example.org")
+    with app.app_context():
+        message = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient.endswith("erased.invalid")))
+        assert message.status is OutboxStatus.FAILED
+        message_id = message.id
+    jobs = admin.get("/admin/jobs").get_data(as_text=True)
+    assert "Not sent: the account was erased." in jobs and f"/admin/outbox/{message_id}/resend" not in jobs
+    refused = admin.post(f"/admin/outbox/{message_id}/resend")
+    assert refused.status_code == 409 and "erased their account" in refused.get_data(as_text=True)
+    assert "could not be sent" not in admin.get("/admin/").get_data(as_text=True)
+    with app.app_context():  # even if it were pending again, it does not leave
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id)
+                           .values(status=OutboxStatus.PENDING))
+        db.session.commit()
+        deliver_pending()
+        assert db.session.get(OutboxMessage, message_id).status is OutboxStatus.PENDING
+    assert not any("invalid" in m["To"] for m in mail)
+
+
+def test_an_erased_instructor_is_no_longer_named_in_survey_questions_nor_on_the_public_page(app, client):
+    """Found by a tester: "How would you rate Huang Xiu as an instructor?" kept her name in
+    the survey after erasure, and the public course page listed "Erased person"."""
+    from app.feedback.models import SurveyQuestion
+    from app.feedback.services import survey_for
+
+    with app.app_context():
+        course = CourseFactory(title="Carbon Markets")
+        teacher = UserFactory(email="huang.xiu@example.cn", full_name="Huang Xiu", role=Role.INSTRUCTOR)
+        db.session.add(CourseStaff(course_id=course.id, user_id=teacher.id, role=StaffRole.INSTRUCTOR))
+        db.session.flush()
+        survey_for(course)
+        db.session.commit()
+        slug = course.slug
+    assert "Huang Xiu" in app.test_client().get(f"/courses/{slug}").get_data(as_text=True)
+    _login(client, "huang.xiu@example.cn")
+    assert client.post("/auth/erase", data={"password": PASSWORD, "confirm": "erase"}).status_code == 302
+    with app.app_context():
+        texts = db.session.scalars(sa.select(SurveyQuestion.text)).all()
+        question = db.session.scalar(sa.select(SurveyQuestion).where(SurveyQuestion.key == "instructor"))
+        assert question.text == {"en": "How would you rate Erased person as an instructor?",
+                                 "it": "Come valuti Persona cancellata come docente?",
+                                 "zh": "您如何评价讲师已删除的用户？"}
+    assert "Huang" not in json.dumps(texts, ensure_ascii=False)
+    page = app.test_client().get(f"/courses/{slug}").get_data(as_text=True)
+    assert "Huang Xiu" not in page and "Erased person" not in page

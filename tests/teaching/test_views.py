@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.catalogue.models import Course
 from app.core.types import utcnow
 from app.enrolment.models import Enrolment
@@ -33,6 +33,26 @@ def _running_world():
     e = EnrolmentFactory(course=course, user=UserFactory(email="p@example.org", full_name="Wang Wei", native_name="王伟"))
     db.session.commit()
     return course, session, e
+
+
+def test_the_checkin_screen_counts_only_places_held_and_names_people_as_pages_do(client, auth, app_ctx):
+    """Found by a tester: after an erasure the screen listed "Erased person" in English and
+    counted them among "2 of 18" while the 18 no longer did."""
+    from app.teaching.models import AttendanceMethod
+
+    course, session, e = _running_world()
+    gone = EnrolmentFactory(course=course, user=UserFactory(full_name="Sun Li"))
+    for enrolment in (e, gone):
+        services.mark(session, enrolment.id, A.PRESENT, enrolment.user, method=AttendanceMethod.SELF_CHECKIN)
+    gone.status = S.CANCELLED  # erasure cancels the places of a course not yet ended
+    db.session.execute(sa.update(User).where(User.id == e.user_id).values(locale="it"))
+    db.session.commit()
+    db.session.execute(sa.update(User).where(User.email == "assistant@example.org").values(locale="it"))
+    db.session.commit()
+    auth.login("assistant@example.org")
+    html = client.get(f"/teach/courses/{course.slug}/sessions/{session.id}/checkin").get_data(as_text=True)
+    assert "Sun Li" not in html and "Wang Wei" in html
+    assert "Presenti: 1 su 1" in html
 
 
 def test_participant_checks_in_over_http_and_guessing_is_rate_limited(app, client, auth, app_ctx):
@@ -113,9 +133,13 @@ def test_email_this_cohort_is_queued_and_audited(client, auth, mail, app_ctx):
 def test_completion_in_bulk_after_the_end(client, auth, app_ctx):
     course, session, e = _running_world()
     auth.login("lead@example.org")
-    early = client.post(f"/teach/courses/{course.slug}/completion", data={"ids": [e.id], "outcome": "passed"})
-    assert early.status_code == 400  # from a page opened earlier: its buttons are disabled now
-    assert early.get_data(as_text=True).count("Completion is recorded once the course has ended") == 1
+    for data in ({"ids": [e.id], "outcome": "passed"}, {"outcome": "passed"}, {"ids": [e.id], "outcome": "passed",
+                                                                              f"note-{e.id}": "n" * 3000}):
+        early = client.post(f"/teach/courses/{course.slug}/completion", data=data)
+        assert early.status_code == 400  # from a page opened earlier: its buttons are disabled now
+        page = early.get_data(as_text=True)
+        assert page.count("Completion is recorded once the course has ended") == 1, data  # the one reason
+        assert "Choose at least one" not in page and "longer than" not in page, data
     with time_machine.travel(utcnow() + dt.timedelta(days=5)):
         ok = client.post(f"/teach/courses/{course.slug}/completion", data={"ids": [e.id], "outcome": "passed",
                                                                           f"note-{e.id}": "Well done"})

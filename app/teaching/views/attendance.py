@@ -96,9 +96,8 @@ def roster_csv(slug: str):
     names = {c.id: c.name for c in _cohorts(course)}
     header = person_header() + [_("Cohort"), _("Status"), _("Attendance rate (%)"), _("Hours attended")]
     return csv_response(f"{course.slug}-roster.csv", header, (
-        person_cells(e.user) + [names.get(e.cohort_id, ""), label(e.status),
-                                "" if progress[e.id].rate is None else progress[e.id].rate,
-                                round(progress[e.id].attended_hours, 2)]
+        [*person_cells(e.user), names.get(e.cohort_id, "") if e.cohort_id else "", label(e.status),
+         "" if progress[e.id].rate is None else progress[e.id].rate, round(progress[e.id].attended_hours, 2)]
         for e in people))
 
 
@@ -247,7 +246,7 @@ def _notes_refusal(limit: int) -> str | None:
 def _save_sheet(course: Course, session_id: int, entries: dict, seen: dict) -> int:
     """Save the posted sheet in one write; the status to answer (200 when saved)."""
     begin_write()
-    session = db.session.get(CourseSession, session_id)
+    session = db.session.get_one(CourseSession, session_id)
     with write() as outcome:
         if request.form.get("all_present"):
             n = services.mark_all_present(session, current_user, cohort_id=_scope(course))
@@ -287,7 +286,7 @@ def attendance_sheet(slug: str, session_id: int):
             status = _save_sheet(course, session_id, entries, seen)
             if status == 200:
                 return redirect(url_for("teaching.attendance_sheet", slug=slug, session_id=session_id))
-        session = db.session.get(CourseSession, session_id)
+        session = db.session.get_one(CourseSession, session_id)
     expected = services.expected_enrolments(session, cohort_id=_scope(course))
     rows = {a.enrolment_id: a for a in db.session.scalars(
         sa.select(Attendance).where(Attendance.session_id == session.id).options(so.joinedload(Attendance.recorded_by)))}
@@ -308,13 +307,15 @@ def _checkin_state(session: CourseSession, scope: int | None) -> dict:
     code = services.code_at(session, now) if is_open else None
     url = external_url("checkin.checkin", code=code) if code else None
     qr = Markup(segno.make(url, error="m").svg_inline(scale=6, dark="#0b5d4b")) if url else None
-    checked = db.session.execute(
-        sa.select(User.full_name, User.native_name, Attendance.status, Attendance.recorded_at)
+    # Of those still holding a place (the count is "of the expected"), named as pages name
+    # people (an erased account in the reader's language).
+    checked = [(user.full_name, user.native_name, status, when) for user, status, when in db.session.execute(
+        sa.select(User, Attendance.status, Attendance.recorded_at)
         .join(Enrolment, Enrolment.id == Attendance.enrolment_id).join(User, User.id == Enrolment.user_id)
         .where(Attendance.session_id == session.id, Attendance.status.in_(services.ATTENDED),
-               sa.true() if scope is None else Enrolment.cohort_id == scope)
+               Enrolment.status.in_(HOLDS_PLACE), sa.true() if scope is None else Enrolment.cohort_id == scope)
         .order_by(Attendance.recorded_at.desc())
-    ).all()
+    ).tuples()]
     return {"open": is_open, "code": code, "qr": qr, "url": url, "seconds_left": services.seconds_left(now),
             "checked": checked, "expected": len(services.expected_enrolments(session, cohort_id=scope))}
 
@@ -370,25 +371,22 @@ def completion(slug: str):
         except ValueError:
             abort(400)
         outcome = request.form.get("outcome")
-        if outcome not in ("passed", "not_passed") or not ids:
+        begin_write()
+        chosen = db.session.scalars(sa.select(Enrolment).where(
+            Enrolment.course_id == course.id, Enrolment.id.in_(ids))).all()
+        if len(chosen) != len(set(ids)) or not all(in_scope(e.cohort_id, _scope(course)) for e in chosen):
+            abort(404)  # someone else's participant, first
+        status = 400
+        if not ended:  # only a page opened earlier can post (its buttons are disabled now): the banner says why
+            db.session.rollback()
+        elif outcome not in ("passed", "not_passed") or not ids:
             flash(_("Choose at least one participant and an outcome."), "danger")
-            status = 400
         elif refusal := _notes_refusal(2000):
             flash(refusal, "danger")
-            status = 400
         else:
-            begin_write()
-            chosen = db.session.scalars(sa.select(Enrolment).where(
-                Enrolment.course_id == course.id, Enrolment.id.in_(ids))).all()
-            if len(chosen) != len(set(ids)) or not all(in_scope(e.cohort_id, _scope(course)) for e in chosen):
-                abort(404)
-            if ended:
-                status = _record_completions(chosen, outcome == "passed")
-                if status == 302:
-                    return redirect(url_for("teaching.completion", slug=slug))
-            else:  # only a page opened earlier can post (its buttons are disabled now): the banner says why
-                db.session.rollback()
-                status = 400
+            status = _record_completions(chosen, outcome == "passed")
+            if status == 302:
+                return redirect(url_for("teaching.completion", slug=slug))
     people = _roster(course, _scope(course))
     return render_template("teaching/completion.html", course=course, people=people,
                            progress=services.progress_for(course, people), confirm_form=ConfirmForm(), ended=ended), status

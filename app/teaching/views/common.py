@@ -25,8 +25,10 @@ bp = Blueprint("teaching", __name__, url_prefix="/teach")
 def _instructors(_app, course: Course, user) -> dict:  # noqa: ANN001
     staff = db.session.scalars(
         sa.select(CourseStaff)
-        .where(CourseStaff.course_id == course.id, CourseStaff.role.in_((StaffRole.LEAD, StaffRole.INSTRUCTOR)))
-        .options(so.joinedload(CourseStaff.user))
+        .join(User, User.id == CourseStaff.user_id)
+        .where(CourseStaff.course_id == course.id, CourseStaff.role.in_((StaffRole.LEAD, StaffRole.INSTRUCTOR)),
+               ~User.is_erased_sql())  # an erased instructor is not shown to the public
+        .options(so.contains_eager(CourseStaff.user))
         .order_by(CourseStaff.role, CourseStaff.id)
     ).all()
     return {"instructors": staff}

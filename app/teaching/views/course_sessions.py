@@ -98,7 +98,7 @@ def new_session(slug: str):
         with write(begin=True) as outcome:
             staffing.join_staff_to_teach(course, form.instructor_ids.data or [], current_user)
             created = schedule.create_sessions(
-                db.session.get(Course, course.id), _data(form, staff_cohort(course.id, current_user)), current_user, repeat=form.repeat.data,
+                db.session.get_one(Course, course.id), _data(form, staff_cohort(course.id, current_user)), current_user, repeat=form.repeat.data,
                 weekdays=form.weekdays.data or [], until=form.until.data, override_reason=form.override_reason.data)
         if not outcome.error:
             flash(ngettext_sessions(len(created)), "success")
@@ -123,7 +123,7 @@ def edit_session(slug: str, session_id: int):
     status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         begin_write()
-        session = db.session.get(CourseSession, session_id)
+        session = db.session.get_one(CourseSession, session_id)
         with write() as outcome:
             staffing.join_staff_to_teach(course, form.instructor_ids.data or [], current_user)
             schedule.update_sessions(session, _data(form, staff_cohort(course.id, current_user)), current_user, scope=form.scope.data,
@@ -131,7 +131,7 @@ def edit_session(slug: str, session_id: int):
                                      seen_version=int(form.version.data) if form.version.data else None)
         if isinstance(outcome.error, schedule.ChangedMeanwhile):  # show it as it is now, to change again
             flash(outcome.error.message, "warning")
-            session = db.session.get(CourseSession, session_id)
+            session = db.session.get_one(CourseSession, session_id)
             form, status = _form(course, session, fresh=True), outcome.error.status_code
         elif outcome.error:
             domain_error_to_form(outcome.error, form)
