@@ -59,6 +59,12 @@ def _calendar_token() -> str:
 
 
 ERASED_DOMAIN = "@erased.invalid"  # the address an erased account is given
+ERASED_NAME = "Erased person"  # what erasure leaves in the name column
+
+
+def erased_name() -> str:
+    """ERASED_NAME in the current language, as pages show it."""
+    return str(_l("Erased person"))
 
 
 class User(UserMixin, Model):
@@ -123,7 +129,7 @@ class User(UserMixin, Model):
     @property
     def is_erased(self) -> bool:
         """The person erased their account (app/privacy/erasure.py): nothing may bring it back."""
-        return self.email.endswith(ERASED_DOMAIN)
+        return (self.email or "").endswith(ERASED_DOMAIN)
 
     @classmethod
     def is_erased_sql(cls) -> sa.ColumnElement[bool]:
@@ -132,8 +138,8 @@ class User(UserMixin, Model):
 
     @hybrid_property
     def full_name(self) -> str:
-        if (self.email or "").endswith(ERASED_DOMAIN):
-            return str(_l("Erased person"))  # what erasure left in the column, translated
+        if self.is_erased:
+            return erased_name()  # what erasure left in the column, translated
         return self._full_name
 
     @full_name.inplace.setter

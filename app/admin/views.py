@@ -43,7 +43,7 @@ def dashboard():
     from app.audit.labels import action_label
     from app.audit.models import AuditEvent
     from app.jobs.models import JobOutcome, JobRun
-    from app.notifications.models import UNDELIVERABLE, OutboxMessage, OutboxStatus
+    from app.notifications.models import OutboxMessage, OutboxStatus
 
     now = utcnow()
     counts = {status.value: n for status, n in
@@ -69,7 +69,7 @@ def dashboard():
                                          Course.starts_on <= now.date() + dt.timedelta(days=60))
         .order_by(Course.starts_on, Course.id).limit(10)).all()
     failed_emails = db.session.scalar(sa.select(sa.func.count()).where(  # not those erasure stopped on purpose
-        OutboxMessage.status == OutboxStatus.FAILED, ~OutboxMessage.recipient.endswith(UNDELIVERABLE)))
+        OutboxMessage.status == OutboxStatus.FAILED, ~OutboxMessage.undeliverable))
     failed_runs = db.session.scalars(
         sa.select(JobRun).where(JobRun.outcome == JobOutcome.ERROR, JobRun.started_at >= now - dt.timedelta(days=7))
         .order_by(JobRun.started_at.desc()).limit(5)).all()

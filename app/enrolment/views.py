@@ -15,7 +15,7 @@ from app.core.http import domain_error_to_form
 from app.core.writes import write
 from app.enrolment import services
 from app.enrolment.forms import ConfirmForm, application_form_for
-from app.enrolment.models import EnrolmentStatus
+from app.enrolment.models import ACTIVE, HOLDS_PLACE, EnrolmentStatus
 from app.extensions import db
 
 bp = Blueprint("enrolment", __name__)
@@ -61,18 +61,14 @@ def _flash_outcome(enrolment) -> None:  # noqa: ANN001
     """Say how it went. Read after the commit, without SQLite's write lock: a rush of
     enrolments should queue for its writes only."""
     with deferred_reads():
-        _say_outcome(enrolment)
-
-
-def _say_outcome(enrolment) -> None:  # noqa: ANN001
-    if enrolment.status is S.ACCEPTED:
-        flash(_("You are enrolled in %(course)s. We have sent you a confirmation email.", course=enrolment.course.title), "success")
-    elif enrolment.status is S.WAITLISTED:
-        flash(_("%(course)s is full: you are on the waiting list, in position %(position)d. You will get a place automatically if one frees up.",
-                course=enrolment.course.title, position=services.waitlist_position(enrolment)), "warning")
-    elif enrolment.status is S.PENDING:
-        flash(_("Your application for %(course)s has been sent. The organisers will review it and email you.",
-                course=enrolment.course.title), "success")
+        if enrolment.status is S.ACCEPTED:
+            flash(_("You are enrolled in %(course)s. We have sent you a confirmation email.", course=enrolment.course.title), "success")
+        elif enrolment.status is S.WAITLISTED:
+            flash(_("%(course)s is full: you are on the waiting list, in position %(position)d. You will get a place automatically if one frees up.",
+                    course=enrolment.course.title, position=services.waitlist_position(enrolment)), "warning")
+        elif enrolment.status is S.PENDING:
+            flash(_("Your application for %(course)s has been sent. The organisers will review it and email you.",
+                    course=enrolment.course.title), "success")
 
 
 @bp.route("/courses/<slug>/enrol", methods=["POST"])
@@ -94,8 +90,7 @@ def enrol(slug: str):
 
 def _already_applied(enrolment) -> bool:  # noqa: ANN001
     """What the apply page shows instead of the form (enrolment/apply.html)."""
-    return enrolment is not None and enrolment.status in (S.PENDING, S.ACCEPTED, S.WAITLISTED, S.COMPLETED,
-                                                          S.NOT_COMPLETED)
+    return enrolment is not None and enrolment.status in (*ACTIVE, *HOLDS_PLACE)
 
 
 @bp.route("/courses/<slug>/apply", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ import enum
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.ext.hybrid import hybrid_property
 
 from app.core.types import UTCDateTime, enum_column, utcnow
 from app.extensions import Model
@@ -58,7 +59,7 @@ class OutboxMessage(Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     sent_at: so.Mapped[dt.datetime | None] = so.mapped_column(UTCDateTime())
 
-    @property
+    @hybrid_property
     def undeliverable(self) -> bool:
-        """Addressed to an erased account: never sent, nor sent again."""
+        """Addressed to an erased account: never sent, nor sent again (also an SQL condition)."""
         return self.recipient.endswith(UNDELIVERABLE)

@@ -23,7 +23,7 @@ from app.core.errors import Conflict
 from app.core.types import utcnow
 from app.extensions import Model, db
 from app.notifications.backends import get_backend
-from app.notifications.models import UNDELIVERABLE, OutboxMessage, OutboxStatus
+from app.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +315,7 @@ def _due(limit: int) -> list[int]:
                 sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
                 sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
             ),
-            ~OutboxMessage.recipient.endswith(UNDELIVERABLE),
+            ~OutboxMessage.undeliverable,
             ~sa.exists().where(older.recipient == OutboxMessage.recipient, older.id < OutboxMessage.id,
                                older.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))),
         )

@@ -17,7 +17,16 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.accounts.models import ERASED_DOMAIN, LoginSession, PasswordResetToken, RecoveryCode, Role, User
+from app.accounts.models import (
+    ERASED_DOMAIN,
+    ERASED_NAME,
+    LoginSession,
+    PasswordResetToken,
+    RecoveryCode,
+    Role,
+    User,
+    erased_name,
+)
 from app.accounts.passwords import hash_password
 from app.audit.models import AuditEvent
 from app.audit.services import record
@@ -38,7 +47,6 @@ from app.privacy.models import DataExport
 from app.teaching.models import Attendance, CourseStaff, StaffRole
 
 WITHDRAWN = "withdrawn at the holder's request"
-ERASED_NAME = "Erased person"
 
 
 class ErasureRefused(DomainError):
@@ -57,16 +65,16 @@ def only_lead_of(user: User) -> list[Course]:
                                                            other_leads == 0).order_by(Course.starts_on)))
 
 
-
 def _unname_survey_questions(user: User) -> None:
     """"How would you rate Huang Xiu as an instructor?" names the person in every language:
     the question (and its answers) stays, about the erased person."""
+    texts = {}
+    for lang, template in INSTRUCTOR_TEXT.items():
+        with force_locale(lang):
+            texts[lang] = template.format(name=erased_name())
     for question in db.session.scalars(sa.select(SurveyQuestion).where(SurveyQuestion.instructor_id == user.id)):
-        names = {}
-        for lang in INSTRUCTOR_TEXT:
-            with force_locale(lang):
-                names[lang] = str(_(ERASED_NAME))
-        question.text = {lang: template.format(name=names[lang]) for lang, template in INSTRUCTOR_TEXT.items()}
+        question.text = dict(texts)
+
 
 def erase(user: User, actor: User) -> None:
     """Anonymise `user` (the caller has checked who may, and the password). The caller commits."""
